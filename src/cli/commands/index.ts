@@ -1,0 +1,9 @@
+/**
+ * The list of subcommands. Each module exports `register(program)`, which adds one command
+ * (with its own --help) to the program.
+ */
+import type { Command } from 'commander';
+
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];

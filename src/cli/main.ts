@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+/**
+ * The `cascade` command. Thin by rule (STYLE.md 3): each subcommand lives in
+ * `cli/commands/<name>.ts`, parses its options, calls the library and prints. Nothing below
+ * `cli/` reads argv, env or the terminal size.
+ *
+ * Exit codes: 0 success, 1 failure while running, 2 bad usage (unknown option, invalid value),
+ * 130 interrupted by Ctrl+C.
+ */
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands/index.js';
+import { UsageError } from './usage-error.js';
+import { CascadeError, ErrorCode } from '../errors.js';
+
+const program = new Command('cascade')
+  .description('Cascade: declarative workflows, long-lived agents and the firefly observatory')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of commands) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = exitCodeOf(error);
+}
+
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander already printed the message (or the help / version text).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (
+    error instanceof UsageError ||
+    (error instanceof CascadeError && error.code === ErrorCode.INVALID_ARGUMENT)
+  ) {
+    process.stderr.write(`cascade: ${error.message}\n`);
+    return 2;
+  }
+  process.stderr.write(
+    `cascade: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return 1;
+}

@@ -1,0 +1,138 @@
+/**
+ * Errors with stable codes (STYLE.md rule 6). Every error Cascade throws on purpose is a
+ * `CascadeError` carrying a `code` from {@link ErrorCode}, the offending input (`details`) and,
+ * where one exists, a `cause`. Callers tell errors apart by `code`, never by message.
+ * The codes are listed, with what each means, in docs/errors.md.
+ */
+
+/** Every stable error code. Add new codes here and to docs/errors.md. */
+export const ErrorCode = {
+  /** An option or argument has a value outside its declared range or type. */
+  INVALID_ARGUMENT: 'CASCADE_ERR_INVALID_ARGUMENT',
+  /** A topic or topic pattern breaks the MQTT topic rules. */
+  INVALID_TOPIC: 'CASCADE_ERR_INVALID_TOPIC',
+  /** The task graph has a cycle; `details.path` names it. */
+  CYCLE: 'CASCADE_ERR_CYCLE',
+  /** A task asked for a resource that nobody registered. */
+  UNKNOWN_RESOURCE: 'CASCADE_ERR_UNKNOWN_RESOURCE',
+  /** A constraint asks for more than the capacity will ever hold. */
+  INFEASIBLE_CONSTRAINT: 'CASCADE_ERR_INFEASIBLE_CONSTRAINT',
+  /** A task failed after all its attempts. */
+  TASK_FAILED: 'CASCADE_ERR_TASK_FAILED',
+  /** A run or a wait was cancelled through an AbortSignal. */
+  CANCELLED: 'CASCADE_ERR_CANCELLED',
+  /** A dependency was skipped or failed, so this task could not run. */
+  UPSTREAM_FAILED: 'CASCADE_ERR_UPSTREAM_FAILED',
+  /** An operation on a closed channel, connector or scheduler. */
+  CLOSED: 'CASCADE_ERR_CLOSED',
+  /** A wait ran out of time. */
+  TIMEOUT: 'CASCADE_ERR_TIMEOUT',
+  /** A connector was used before `connect()` or after `disconnect()`. */
+  NOT_CONNECTED: 'CASCADE_ERR_NOT_CONNECTED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * The base of every error Cascade throws on purpose.
+ *
+ * @example
+ * ```ts
+ * try { bus.subscribe('a/#/b', () => {}); }
+ * catch (e) { if (e instanceof CascadeError && e.code === ErrorCode.INVALID_TOPIC) console.log(e.details); }
+ * ```
+ */
+export class CascadeError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
+ * A bad argument or option: thrown at once, naming the option and the value.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidArgumentError('period', -1, 'must be > 0');
+ * ```
+ */
+export class InvalidArgumentError extends CascadeError {
+  constructor(option: string, value: unknown, problem: string) {
+    super(ErrorCode.INVALID_ARGUMENT, `invalid ${option}: ${String(value)} (${problem})`, {
+      option,
+      value,
+    });
+  }
+}
+
+/**
+ * A topic or pattern that breaks the MQTT rules.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidTopicError('a/#/b', '"#" must be the last level');
+ * ```
+ */
+export class InvalidTopicError extends CascadeError {
+  constructor(topic: string, problem: string) {
+    super(ErrorCode.INVALID_TOPIC, `invalid topic ${JSON.stringify(topic)}: ${problem}`, {
+      topic,
+    });
+  }
+}
+
+/**
+ * An operation was cancelled by an AbortSignal.
+ *
+ * @example
+ * ```ts
+ * if (signal.aborted) throw new CancelledError('run cancelled', { cause: signal.reason });
+ * ```
+ */
+export class CancelledError extends CascadeError {
+  constructor(message = 'cancelled', options?: { cause?: unknown }) {
+    super(ErrorCode.CANCELLED, message, {}, options);
+  }
+}
+
+/**
+ * An operation on something already closed (a channel, a connector, a scheduler).
+ *
+ * @example
+ * ```ts
+ * throw new ClosedError('channel', 'fly-3');
+ * ```
+ */
+export class ClosedError extends CascadeError {
+  constructor(what: string, name?: string) {
+    super(ErrorCode.CLOSED, `${what}${name === undefined ? '' : ` ${name}`} is closed`, {
+      what,
+      name,
+    });
+  }
+}
+
+/**
+ * A wait ran out of time.
+ *
+ * @example
+ * ```ts
+ * throw new TimeoutError('recv', 100);
+ * ```
+ */
+export class TimeoutError extends CascadeError {
+  constructor(what: string, timeoutMs: number) {
+    super(ErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, { what, timeoutMs });
+  }
+}

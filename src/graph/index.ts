@@ -1,0 +1,2 @@
+/** The graph layer. */
+export {};

@@ -1,0 +1,2 @@
+/** The messaging layer. */
+export {};

@@ -1,0 +1,2 @@
+/** The observatory layer. */
+export {};

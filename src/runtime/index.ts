@@ -1,0 +1,2 @@
+/** The runtime layer: engine, scheduling, resources, events. */
+export * from './event-bus.js';

@@ -1,0 +1,2 @@
+/** The spec layer. */
+export {};
