@@ -1,0 +1,41 @@
+/**
+ * The Clock contract: how agents, channels and the engine see and wait for time. Agents never
+ * call `setTimeout` themselves; they wait through a Clock owned by a Scheduler (DESIGN.md §3),
+ * so a run can use wall time (`RealClock`) or discrete-event time (`VirtualClock`) unchanged.
+ *
+ * Times are milliseconds as numbers. For a RealClock `now()` counts from the clock's creation;
+ * for a VirtualClock it is simulated time, starting at 0.
+ *
+ * Invariants every implementation keeps:
+ * - [CLK-1] `now()` never goes backwards.
+ * - [CLK-2] A timer never fires before its deadline; timers due at the same (quantised) time
+ *   fire in the order they were set.
+ * - [CLK-3] A cancelled timer never fires; cancelling twice or after firing is a no-op.
+ */
+
+/** Returned by {@link Clock.setTimer}. */
+export interface TimerHandle {
+  /** Cancel the timer; a no-op if it already fired or was cancelled. [CLK-3] */
+  cancel(): void;
+}
+
+/** A source of time and of timed wake-ups. */
+export interface Clock {
+  /** Current time in ms. [CLK-1] */
+  now(): number;
+  /**
+   * Call `fn` once when `now() >= deadline` (absolute ms). The cheap, allocation-light path
+   * for hot code such as a channel's receive timeout. [CLK-2]
+   */
+  setTimer(deadline: number, fn: () => void): TimerHandle;
+  /** Resolve when `now() >= deadline`; reject with a CancelledError if `signal` aborts. */
+  sleepUntil(deadline: number, signal?: AbortSignal): Promise<void>;
+  /** Resolve after `ms` ms of this clock's time; reject with a CancelledError on abort. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** A source of uniform random numbers in [0, 1). Seedable implementations make runs repeatable. */
+export interface Rng {
+  /** A uniform number in [0, 1). */
+  next(): number;
+}
