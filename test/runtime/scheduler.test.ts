@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Scheduler } from '../../src/runtime/scheduler.js';
+import { SeededRng } from '../../src/runtime/rng.js';
+import { CancelledError, InvalidArgumentError } from '../../src/errors.js';
+
+function firstTickAtOrAfter(deadline: number, tickMs: number): number {
+  let k = 0;
+  while (k * tickMs < deadline) k++;
+  return k;
+}
+
+describe('VirtualClock scheduler', () => {
+  it('fires timers in deadline order and jumps time to each deadline [SCH-2]', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const seen: Array<[string, number]> = [];
+    s.clock.setTimer(30, () => seen.push(['c', s.clock.now()]));
+    s.clock.setTimer(10, () => seen.push(['a', s.clock.now()]));
+    s.clock.setTimer(20, () => seen.push(['b', s.clock.now()]));
+    const started = performance.now();
+    await s.runUntil(1_000_000);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(seen).toEqual([
+      ['a', 10],
+      ['b', 20],
+      ['c', 30],
+    ]);
+    expect(s.clock.now()).toBe(1_000_000);
+  });
+
+  it('never fires before the deadline; same-tick timers fire in the order set [CLK-2]', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.double({ min: 0, max: 500, noNaN: true }), { maxLength: 60 }),
+        async (deadlines) => {
+          const s = new Scheduler({ clock: 'virtual', tickMs: 5 });
+          const fired: Array<{ i: number; at: number }> = [];
+          deadlines.forEach((d, i) =>
+            s.clock.setTimer(d, () => fired.push({ i, at: s.clock.now() })),
+          );
+          await s.runUntil(1000);
+          expect(fired).toHaveLength(deadlines.length);
+          for (const f of fired) expect(f.at).toBeGreaterThanOrEqual(deadlines[f.i]);
+          // order: by quantised tick, then by insertion
+          const expected = deadlines
+            .map((d, i) => ({ i, tick: firstTickAtOrAfter(d, 5) }))
+            .sort((x, y) => x.tick - y.tick || x.i - y.i)
+            .map((x) => x.i);
+          expect(fired.map((f) => f.i)).toEqual(expected);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a cancelled timer never fires [CLK-3]', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    let fired = 0;
+    const h = s.clock.setTimer(5, () => fired++);
+    h.cancel();
+    h.cancel();
+    await s.runUntil(10);
+    expect(fired).toBe(0);
+    expect(s.stats.fired).toBe(0);
+  });
+
+  it('lets the work a wake-up causes finish before time moves on', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const log: string[] = [];
+    const agent = async (name: string, every: number): Promise<void> => {
+      for (let i = 0; i < 3; i++) {
+        await s.clock.sleep(every);
+        await Promise.resolve();
+        log.push(`${name}@${s.clock.now()}`);
+      }
+    };
+    const a = agent('a', 10);
+    const b = agent('b', 15);
+    await s.runUntil(100);
+    await Promise.all([a, b]);
+    expect(log).toEqual(['a@10', 'b@15', 'a@20', 'b@30', 'a@30', 'b@45']);
+  });
+
+  it('sleep rejects with CancelledError when its signal aborts', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const ac = new AbortController();
+    const p = s.clock.sleep(50, ac.signal);
+    ac.abort();
+    await expect(p).rejects.toBeInstanceOf(CancelledError);
+    await expect(s.clock.sleep(1, ac.signal)).rejects.toBeInstanceOf(CancelledError);
+    await s.runUntil(100);
+    expect(s.stats.fired).toBe(0);
+  });
+
+  it('keeps going when a timer callback throws, and counts it', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    let after = false;
+    s.clock.setTimer(1, () => {
+      throw new Error('boom');
+    });
+    s.clock.setTimer(2, () => (after = true));
+    await s.runUntil(5);
+    expect(after).toBe(true);
+    expect(s.stats.timerErrors).toBe(1);
+  });
+
+  it('rejects bad options with a typed error naming the option', () => {
+    expect(() => new Scheduler({ tickMs: 0 })).toThrow(InvalidArgumentError);
+    expect(() => new Scheduler({ clock: 'real', speed: -1 })).toThrow(/speed/);
+    expect(() => new Scheduler({ clock: 'virtual', speed: 5 })).toThrow(/speed/);
+    expect(() => new Scheduler({ clock: 'wall' as 'real' })).toThrow(/clock/);
+  });
+});
+
+describe('RealClock scheduler', () => {
+  it('fires timers at wall time with one armed setTimeout [SCH-1]', async () => {
+    const s = new Scheduler({ clock: 'real' });
+    s.start();
+    const t0 = s.clock.now();
+    const order: number[] = [];
+    const p = Promise.all([40, 10, 25].map((ms) => s.clock.sleep(ms).then(() => order.push(ms))));
+    await p;
+    expect(order).toEqual([10, 25, 40]);
+    expect(s.clock.now() - t0).toBeGreaterThanOrEqual(40);
+    await s.stop();
+  });
+
+  it('runs simulated time faster with speed', async () => {
+    const s = new Scheduler({ clock: 'real', speed: 20 });
+    const wall0 = performance.now();
+    await s.runUntil(1000);
+    const wall = performance.now() - wall0;
+    await s.stop();
+    expect(s.clock.now()).toBeGreaterThanOrEqual(1000);
+    expect(wall).toBeLessThan(500);
+    expect(wall).toBeGreaterThanOrEqual(40);
+  });
+
+  it('wakes 20,000 sleepers due in the same tick as one batch, in slices that yield', async () => {
+    const s = new Scheduler({ clock: 'real', budgetMs: 2 });
+    s.start();
+    const deadline = s.clock.now() + 30;
+    let woken = 0;
+    const sleepers = Array.from({ length: 20_000 }, () =>
+      s.clock.sleepUntil(deadline).then(() => woken++),
+    );
+    await Promise.all(sleepers);
+    await s.stop();
+    expect(woken).toBe(20_000);
+    expect(s.stats.slices).toBeGreaterThan(1);
+  });
+});
+
+describe('SeededRng', () => {
+  it('repeats for a seed and differs between seeds [SCH-4]', () => {
+    const a = new SeededRng(7);
+    const b = new SeededRng(7);
+    const c = new SeededRng(8);
+    const xs = Array.from({ length: 100 }, () => a.next());
+    expect(Array.from({ length: 100 }, () => b.next())).toEqual(xs);
+    expect(Array.from({ length: 100 }, () => c.next())).not.toEqual(xs);
+    for (const x of xs) {
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(1);
+    }
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(mean).toBeGreaterThan(0.35);
+    expect(mean).toBeLessThan(0.65);
+  });
+});
