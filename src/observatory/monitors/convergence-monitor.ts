@@ -1,0 +1,64 @@
+/**
+ * The order parameter R of DESIGN.md §4, computed exactly as defined there [FLY-5]:
+ * each agent's phase is extrapolated from its last flash over its **own** last inter-flash
+ * interval T_i (nudges make the real cycle shorter than the nominal period), an agent that has
+ * not flashed twice counts with T_i = T, and
+ *   theta_i = 2*pi*(now - lastFlash_i) / T_i,   R = |sum_i exp(i*theta_i)| / N.
+ * R is ~0 for independent agents and 1 when all flash together.
+ *
+ * Reads the telemetry typed arrays directly: no per-agent objects, no per-flash message.
+ */
+import type { FireflyTelemetry } from '../experiments/firefly-telemetry.js';
+
+/** One sample of R. */
+export interface OrderSample {
+  /** Simulated time of the sample, ms. */
+  t: number;
+  r: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const monitor = new ConvergenceMonitor(experiment.telemetry);
+ * const r = monitor.orderParameter(scheduler.clock.now());
+ * ```
+ */
+export class ConvergenceMonitor {
+  readonly #telemetry: FireflyTelemetry;
+  /** Samples taken with {@link sample}, oldest first. */
+  readonly history: OrderSample[] = [];
+
+  constructor(telemetry: FireflyTelemetry) {
+    this.#telemetry = telemetry;
+  }
+
+  /** R at time `now` (ms, the experiment's clock). */
+  orderParameter(now: number): number {
+    const { lastFlash, interval } = this.#telemetry;
+    const n = lastFlash.length;
+    if (n === 0) return 0;
+    const twoPi = 2 * Math.PI;
+    let re = 0;
+    let im = 0;
+    for (let i = 0; i < n; i++) {
+      const theta = (twoPi * (now - lastFlash[i])) / interval[i];
+      re += Math.cos(theta);
+      im += Math.sin(theta);
+    }
+    return Math.sqrt(re * re + im * im) / n;
+  }
+
+  /** Compute R at `now` and append it to {@link history}. */
+  sample(now: number): OrderSample {
+    const s = { t: now, r: this.orderParameter(now) };
+    this.history.push(s);
+    return s;
+  }
+
+  /** The first sampled time at which R reached `threshold`, or undefined. */
+  firstTimeAbove(threshold: number): number | undefined {
+    for (const s of this.history) if (s.r >= threshold) return s.t;
+    return undefined;
+  }
+}
