@@ -1,2 +1,28 @@
-/** The spec layer. */
-export {};
+/**
+ * The spec layer: what users declare. `task` makes factories of LazyResults, LazyResult carries
+ * policies, `resource`/`inject` declare and hand over resources, `tailCall` continues an agent.
+ */
+export { task } from './task.js';
+export type {
+  TaskFactory,
+  TaskOptions,
+  TaskResult,
+  LazyArg,
+  LazyArgs,
+  MapSpec,
+} from './task.js';
+export { LazyResult, isLazyResult } from './lazy-result.js';
+export type { TaskDef, LazyKind, LazyInit } from './lazy-result.js';
+export { resource, inject, isResourceSetup, BUILTIN_RESOURCES } from './resource.js';
+export type {
+  ResourceDef,
+  ResourceFactory,
+  ResourceScope,
+  ResourceSetup,
+  ResourceContext,
+  TaskContext,
+} from './resource.js';
+export { tailCall, TailCall } from './tail-call.js';
+export type { TailCallable } from './tail-call.js';
+export { normalizeRetry, normalizeCache, normalizeConstraints } from './policies.js';
+export type { RetryPolicy, CachePolicy, NormalizedCachePolicy, Constraints } from './policies.js';
