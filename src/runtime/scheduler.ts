@@ -166,6 +166,22 @@ export class Scheduler {
     return loop;
   }
 
+  /**
+   * Fire every pending timer now, in deadline order, without moving the clock: used at
+   * shutdown so that every sleeper wakes, sees it should stop, and ends. Returns how many fired.
+   */
+  fireAllNow(): number {
+    const before = this.stats.fired;
+    const queue = this.clock.queue;
+    if (this.#current !== null) this.#fire(Infinity);
+    while (queue.peekTick() !== Infinity) {
+      this.#current = queue.popBucket();
+      this.#index = 0;
+      this.#fire(Infinity);
+    }
+    return this.stats.fired - before;
+  }
+
   /** Timers still queued (cancelled ones included until their tick). */
   get pending(): number {
     return (

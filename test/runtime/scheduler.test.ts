@@ -168,3 +168,17 @@ describe('SeededRng', () => {
     expect(mean).toBeLessThan(0.65);
   });
 });
+
+describe('Scheduler.fireAllNow', () => {
+  it('wakes every pending sleeper at once without moving the clock', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    let woken = 0;
+    const sleepers = [100, 5, 1e9].map((ms) => s.clock.sleep(ms).then(() => woken++));
+    s.clock.setTimer(50, () => woken++).cancel();
+    expect(s.fireAllNow()).toBe(3);
+    await Promise.all(sleepers);
+    expect(woken).toBe(3);
+    expect(s.clock.now()).toBe(0);
+    expect(s.pending).toBe(0);
+  });
+});
