@@ -1,0 +1,143 @@
+/**
+ * The firefly palette: brightness quantised to {@link LEVELS} levels, each level an ANSI
+ * colour going from a dark blue-black night through green-yellow to a bright yellow-white flash.
+ *
+ * Invariants:
+ * - [PAL-1] Level 0 is "dark" (never flashed or fully faded), level `LEVELS - 1` is a flash.
+ * - [PAL-2] Quantisation is monotonic: a brighter cell never gets a lower level. Few levels
+ *   keep frame diffs small: a fading cell changes colour at most `LEVELS - 1` times per flash.
+ * - [PAL-3] Escape strings are built once per palette, never per frame.
+ */
+
+/** Number of brightness levels. */
+export const LEVELS = 16;
+
+/** How colours are written: xterm 256-colour indexes or 24-bit truecolor. */
+export type ColorMode = '256' | 'truecolor';
+
+/** An RGB triple, 0..255 each. */
+export type Rgb = readonly [number, number, number];
+
+// Key colours of the ramp, at evenly spaced positions from level 0 to level LEVELS - 1.
+const RAMP: readonly Rgb[] = [
+  [6, 8, 22], // night: blue-black
+  [14, 30, 34],
+  [30, 80, 28], // dim green
+  [110, 170, 20], // green-yellow
+  [220, 220, 30], // yellow
+  [255, 250, 200], // flash: yellow-white
+];
+
+/**
+ * Quantise a brightness in [0, 1] to a level in `0 .. LEVELS - 1`. [PAL-2]
+ *
+ * @example
+ * ```ts
+ * levelOf(0); // 0
+ * levelOf(1); // 15
+ * ```
+ */
+export function levelOf(brightness: number): number {
+  if (!(brightness > 0)) return 0;
+  if (brightness >= 1) return LEVELS - 1;
+  // ceil so any visible brightness is at least level 1: a flash never vanishes early.
+  return Math.ceil(brightness * (LEVELS - 1));
+}
+
+/**
+ * The RGB colour of each level.
+ *
+ * @example
+ * ```ts
+ * const [r, g, b] = paletteRgb()[15]; // the flash colour
+ * ```
+ */
+export function paletteRgb(): Rgb[] {
+  const out: Rgb[] = [];
+  for (let level = 0; level < LEVELS; level++) {
+    const pos = (level / (LEVELS - 1)) * (RAMP.length - 1);
+    const i = Math.min(Math.floor(pos), RAMP.length - 2);
+    const f = pos - i;
+    const a = RAMP[i]!;
+    const b = RAMP[i + 1]!;
+    out.push([
+      Math.round(a[0] + (b[0] - a[0]) * f),
+      Math.round(a[1] + (b[1] - a[1]) * f),
+      Math.round(a[2] + (b[2] - a[2]) * f),
+    ]);
+  }
+  return out;
+}
+
+/**
+ * The nearest xterm-256 colour index of an RGB colour (6x6x6 cube or the grey ramp).
+ *
+ * @example
+ * ```ts
+ * xterm256([255, 255, 0]); // 226
+ * ```
+ */
+export function xterm256([r, g, b]: Rgb): number {
+  const steps = [0, 95, 135, 175, 215, 255];
+  const nearestStep = (v: number): number => {
+    let best = 0;
+    for (let i = 1; i < steps.length; i++) {
+      if (Math.abs(steps[i]! - v) < Math.abs(steps[best]! - v)) best = i;
+    }
+    return best;
+  };
+  const ri = nearestStep(r);
+  const gi = nearestStep(g);
+  const bi = nearestStep(b);
+  const cube = 16 + 36 * ri + 6 * gi + bi;
+  const cubeErr = (steps[ri]! - r) ** 2 + (steps[gi]! - g) ** 2 + (steps[bi]! - b) ** 2;
+  const grey = Math.round((r + g + b) / 3);
+  const gIdx = Math.max(0, Math.min(23, Math.round((grey - 8) / 10)));
+  const gv = 8 + gIdx * 10;
+  const greyErr = (gv - r) ** 2 + (gv - g) ** 2 + (gv - b) ** 2;
+  return greyErr < cubeErr ? 232 + gIdx : cube;
+}
+
+/**
+ * Precomputed SGR escape strings per level. [PAL-3]
+ *
+ * @example
+ * ```ts
+ * const p = new Palette('256');
+ * out.write(p.bg[15] + '  ' + '\x1b[0m'); // a flashing cell
+ * ```
+ */
+export class Palette {
+  /** Foreground colour escape per level. */
+  readonly fg: readonly string[];
+  /** Background colour escape per level. */
+  readonly bg: readonly string[];
+  /** Foreground + background escape per (top, bottom) level pair, index `top * LEVELS + bottom`. */
+  readonly pair: readonly string[];
+
+  constructor(mode: ColorMode = '256') {
+    const rgb = paletteRgb();
+    const fg: string[] = [];
+    const bg: string[] = [];
+    for (const c of rgb) {
+      if (mode === 'truecolor') {
+        fg.push(`\x1b[38;2;${c[0]};${c[1]};${c[2]}m`);
+        bg.push(`\x1b[48;2;${c[0]};${c[1]};${c[2]}m`);
+      } else {
+        const n = xterm256(c);
+        fg.push(`\x1b[38;5;${n}m`);
+        bg.push(`\x1b[48;5;${n}m`);
+      }
+    }
+    const pair: string[] = [];
+    for (let t = 0; t < LEVELS; t++) {
+      for (let b = 0; b < LEVELS; b++) {
+        // One SGR sequence for both colours: `ESC[38;…;48;…m`.
+        pair.push(`${fg[t]!.slice(0, -1)};${bg[b]!.slice(2)}`);
+      }
+    }
+    this.fg = fg;
+    this.bg = bg;
+    this.pair = pair;
+  }
+}

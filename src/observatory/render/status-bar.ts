@@ -1,0 +1,75 @@
+/**
+ * The status bar and the plain progress line: the figures of a GridSource plus the view's own
+ * (FPS, frame build time), as text. No escape codes here; the renderer adds them.
+ *
+ * Invariants:
+ * - [STAT-1] The status text never exceeds the terminal width (it is cut, never wrapped).
+ * - [STAT-2] The plain progress line has the stable form
+ *   `t=12.0s agents=2500 R=0.412 flashes/s=503 fps=30.0 …` (key=value, space separated).
+ */
+import type { GridStatus } from './grid-source.js';
+
+/** Figures the view measures itself. */
+export interface ViewFigures {
+  /** Frames per second over the last second. */
+  fps: number;
+  /** p99 of frame build+write time over the last second, ms. */
+  flushP99Ms?: number;
+  /** p99 of event-loop lag over the last second, ms. */
+  lagP99Ms?: number;
+}
+
+const BAR_WIDTH = 10;
+
+/**
+ * A bar of `width` characters filled in proportion to `r` in [0, 1].
+ *
+ * @example
+ * ```ts
+ * rBar(0.5, 4); // '██░░'
+ * ```
+ */
+export function rBar(r: number, width = BAR_WIDTH): string {
+  const filled = Math.max(0, Math.min(width, Math.round((Number.isFinite(r) ? r : 0) * width)));
+  return '\u2588'.repeat(filled) + '\u2591'.repeat(width - filled);
+}
+
+/**
+ * The status bar text, cut to `columns` characters. [STAT-1]
+ *
+ * @example
+ * ```ts
+ * formatStatusBar(source.status(), { fps: 30 }, 100);
+ * // ' agents 2500  R 0.412 ████████░░░░░░░░░░░░  flashes/s 503  fps 30.0  sim 12.0s  real x1'
+ * ```
+ */
+export function formatStatusBar(status: GridStatus, view: ViewFigures, columns: number): string {
+  let text =
+    ` agents ${status.agents}  R ${status.r.toFixed(3)} ${rBar(status.r)}` +
+    `  flashes/s ${Math.round(status.flashesPerSec)}  fps ${view.fps.toFixed(1)}` +
+    `  sim ${(status.simTimeMs / 1000).toFixed(1)}s  ${status.clock} x${formatSpeed(status.speed)}`;
+  if (view.flushP99Ms !== undefined) text += `  frame p99 ${view.flushP99Ms.toFixed(1)}ms`;
+  return text.length > columns ? text.slice(0, Math.max(0, columns)) : text;
+}
+
+/**
+ * The plain progress line written once per second when the output is not a terminal. [STAT-2]
+ *
+ * @example
+ * ```ts
+ * formatProgressLine(source.status(), { fps: 0 });
+ * // 't=12.0s agents=2500 R=0.412 flashes/s=503 fps=0.0'
+ * ```
+ */
+export function formatProgressLine(status: GridStatus, view: ViewFigures): string {
+  let line =
+    `t=${(status.simTimeMs / 1000).toFixed(1)}s agents=${status.agents} R=${status.r.toFixed(3)}` +
+    ` flashes/s=${Math.round(status.flashesPerSec)} fps=${view.fps.toFixed(1)}`;
+  if (view.flushP99Ms !== undefined) line += ` flush_p99=${view.flushP99Ms.toFixed(2)}ms`;
+  if (view.lagP99Ms !== undefined) line += ` lag_p99=${view.lagP99Ms.toFixed(2)}ms`;
+  return line;
+}
+
+function formatSpeed(speed: number): string {
+  return Number.isInteger(speed) ? String(speed) : speed.toFixed(2);
+}
