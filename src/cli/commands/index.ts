@@ -3,7 +3,8 @@
  * (with its own --help) to the program.
  */
 import type { Command } from 'commander';
+import { register as registerDiag } from './diag.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerDiag];
