@@ -29,6 +29,8 @@ export const ErrorCode = {
   TIMEOUT: 'CASCADE_ERR_TIMEOUT',
   /** A connector was used before `connect()` or after `disconnect()`. */
   NOT_CONNECTED: 'CASCADE_ERR_NOT_CONNECTED',
+  /** A second receiver waited on a DirectChannel, which has exactly one receiver. */
+  CHANNEL_BUSY: 'CASCADE_ERR_CHANNEL_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,0 +1,396 @@
+/**
+ * `DirectChannel`: a bounded, point-to-point inbox for static topologies (neighbours on a
+ * grid), DESIGN.md §3. Zero-copy: the object reference sent is the one received.
+ *
+ * Storage is a ring buffer that starts empty and doubles on demand up to `capacity`, so a
+ * million idle channels cost a million small objects, not a million full buffers. A channel
+ * has ONE receiver: at most one `recv()` may be pending at a time (a second one throws
+ * `CASCADE_ERR_CHANNEL_BUSY`). That keeps the waiting state in plain fields, with no queue of
+ * waiters and no closure per message.
+ *
+ * Invariants:
+ * - [DCH-1] `send` is synchronous and never awaits; when the inbox is full the declared
+ *   overflow policy decides: `drop-newest` (the new message is lost, `send` returns false),
+ *   `drop-oldest` (the oldest buffered message is lost, `send` returns true), `reject`
+ *   (nothing is lost, `send` returns false and the sender keeps the message).
+ * - [DCH-2] Messages are received in send order.
+ * - [DCH-3] Counters balance: `sent === delivered + dropped + rejected + size`.
+ * - [DCH-4] A message arriving while a `recv` waits is handed over directly and cancels the
+ *   recv's timer; a timed-out or aborted recv never loses a message.
+ * - [DCH-5] `close()` rejects a waiting `recv` with a ClosedError; messages already buffered
+ *   can still be received; `send` after close throws ClosedError.
+ * - [DCH-6] The probe publishes a sample of sent messages to `debug/sample/<owner>`,
+ *   fire-and-forget: a connector that throws or rejects is counted in `probeFailures` and
+ *   never fails, blocks or changes the send.
+ */
+import {
+  CancelledError,
+  CascadeError,
+  ClosedError,
+  ErrorCode,
+  InvalidArgumentError,
+} from '../errors.js';
+import type { Clock, Rng, TimerHandle } from '../runtime/clock.js';
+import type { Connector } from './connector.js';
+import { validateTopic } from './topic.js';
+
+/** Returned by `recv` when its timeout or deadline passes with no message. */
+export const TIMED_OUT: unique symbol = Symbol('TIMED_OUT');
+/** Returned by `tryRecv` when no message is buffered. */
+export const EMPTY: unique symbol = Symbol('EMPTY');
+
+/** What `send` does when the inbox is full. [DCH-1] */
+export type OverflowPolicy = 'drop-newest' | 'drop-oldest' | 'reject';
+
+/** The sampling probe of a channel. [DCH-6] */
+export interface ChannelProbe {
+  /** Where samples are published (topic `debug/sample/<owner>`). */
+  connector: Connector;
+  /** Probability in [0, 1] that a sent message is sampled. */
+  sampleRate: number;
+  /** The random source (the scheduler's seeded RNG for repeatable runs). */
+  rng: Rng;
+}
+
+/** Options of {@link DirectChannel}. */
+export interface DirectChannelOptions {
+  /** Who owns (receives on) the channel; names it in errors and in the probe topic. */
+  owner: string;
+  /** Maximum number of buffered messages (an integer >= 1). */
+  capacity: number;
+  /** What to do when full; default `drop-newest`. */
+  overflow?: OverflowPolicy;
+  /** The clock for `recv` timeouts and deadlines; default: wall time (`performance.now()`). */
+  clock?: Clock;
+  /** Leak a sample of the traffic to a connector. */
+  probe?: ChannelProbe;
+}
+
+/** Options of {@link DirectChannel.recv}. */
+export interface RecvOptions {
+  /** Give up after this many ms of the channel's clock. */
+  timeout?: number;
+  /** Give up at this absolute time of the channel's clock (`clock.now()` scale). */
+  deadline?: number;
+  /** Abort the wait: the promise rejects with a CancelledError. */
+  signal?: AbortSignal;
+}
+
+/** Counters of a channel. [DCH-3] */
+export interface ChannelStats {
+  /** `send` calls on the open channel. */
+  readonly sent: number;
+  /** Messages handed to the receiver (recv, tryRecv, drain). */
+  readonly delivered: number;
+  /** Messages lost to `drop-newest` or `drop-oldest`. */
+  readonly dropped: number;
+  /** Sends refused by the `reject` policy (the message stayed with the sender). */
+  readonly rejected: number;
+  /** Messages published by the probe. */
+  readonly sampled: number;
+  /** Probe publishes that threw or rejected. */
+  readonly probeFailures: number;
+}
+
+/** Wall-time fallback when no clock is given: `performance.now()` and `setTimeout`. */
+const WALL_CLOCK: Pick<Clock, 'now' | 'setTimer'> = {
+  now: () => performance.now(),
+  setTimer(deadline: number, fn: () => void): TimerHandle {
+    const t = setTimeout(fn, Math.max(0, deadline - performance.now()));
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+const INITIAL_STORAGE = 4;
+const OVERFLOW: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'reject'];
+
+/**
+ * A bounded single-receiver inbox.
+ *
+ * @example
+ * ```ts
+ * const inbox = new DirectChannel<number>({ owner: 'fly-7', capacity: 16 });
+ * inbox.send(3); // true
+ * inbox.tryRecv(); // 3
+ * const msg = await inbox.recv({ timeout: 100 }); // a message, or TIMED_OUT
+ * if (msg !== TIMED_OUT) console.log(msg);
+ * inbox.close();
+ * ```
+ */
+export class DirectChannel<T> {
+  readonly owner: string;
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+  #clock: Pick<Clock, 'now' | 'setTimer'>;
+  #buf: (T | undefined)[] | null = null;
+  #head = 0;
+  #count = 0;
+  #closed = false;
+  // The single waiter. [DCH-4]
+  #waiting = false;
+  #resolve: ((v: T | typeof TIMED_OUT) => void) | null = null;
+  #reject: ((e: unknown) => void) | null = null;
+  #timer: TimerHandle | null = null;
+  #signal: AbortSignal | null = null;
+  #onTimeout: (() => void) | null = null;
+  #onAbort: (() => void) | null = null;
+  // Probe. [DCH-6]
+  #probe: ChannelProbe | null = null;
+  #probeTopic = '';
+  #onProbeReject: (() => void) | null = null;
+  // Counters. [DCH-3]
+  #sent = 0;
+  #delivered = 0;
+  #dropped = 0;
+  #rejected = 0;
+  #sampled = 0;
+  #probeFailures = 0;
+
+  constructor(options: DirectChannelOptions) {
+    const { owner, capacity, overflow = 'drop-newest', clock, probe } = options;
+    if (typeof owner !== 'string' || owner.length === 0) {
+      throw new InvalidArgumentError('owner', owner, 'must be a non-empty string');
+    }
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new InvalidArgumentError('capacity', capacity, 'must be an integer >= 1');
+    }
+    if (!OVERFLOW.includes(overflow)) {
+      throw new InvalidArgumentError('overflow', overflow, `must be one of ${OVERFLOW.join(', ')}`);
+    }
+    this.owner = owner;
+    this.capacity = capacity;
+    this.overflow = overflow;
+    this.#clock = clock ?? WALL_CLOCK;
+    if (probe !== undefined) {
+      const rate = probe.sampleRate;
+      if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
+        throw new InvalidArgumentError('probe.sampleRate', rate, 'must be a number in [0, 1]');
+      }
+      this.#probeTopic = `debug/sample/${owner}`;
+      validateTopic(this.#probeTopic);
+      this.#probe = probe;
+      this.#onProbeReject = () => {
+        this.#probeFailures++;
+      };
+    }
+  }
+
+  /** Number of buffered messages. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Length of the allocated ring buffer (0 until the first buffered message). */
+  get storageSize(): number {
+    return this.#buf === null ? 0 : this.#buf.length;
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while a `recv` waits. */
+  get hasWaiter(): boolean {
+    return this.#waiting;
+  }
+
+  /** A snapshot of the counters. [DCH-3] */
+  get stats(): ChannelStats {
+    return {
+      sent: this.#sent,
+      delivered: this.#delivered,
+      dropped: this.#dropped,
+      rejected: this.#rejected,
+      sampled: this.#sampled,
+      probeFailures: this.#probeFailures,
+    };
+  }
+
+  /**
+   * Put a message in the inbox, synchronously. Returns false when the message was not
+   * accepted (`drop-newest`, `reject` on a full inbox). [DCH-1]
+   * @throws ClosedError after `close()`.
+   */
+  send(msg: T): boolean {
+    if (this.#closed) throw new ClosedError('channel', this.owner);
+    this.#sent++;
+    if (this.#probe !== null) this.#sample(msg);
+    if (this.#waiting) {
+      this.#delivered++;
+      const resolve = this.#resolve!;
+      this.#settle();
+      resolve(msg);
+      return true;
+    }
+    let buf = this.#buf;
+    const count = this.#count;
+    if (buf === null || count === buf.length) {
+      if (count === this.capacity) return this.#overflowed(msg);
+      buf = this.#grow();
+    }
+    let i = this.#head + count;
+    if (i >= buf.length) i -= buf.length;
+    buf[i] = msg;
+    this.#count = count + 1;
+    return true;
+  }
+
+  /** The oldest buffered message, or {@link EMPTY}. Also works after `close()`. */
+  tryRecv(): T | typeof EMPTY {
+    if (this.#count === 0) return EMPTY;
+    const buf = this.#buf!;
+    const head = this.#head;
+    const msg = buf[head] as T;
+    buf[head] = undefined; // do not keep the message alive
+    this.#head = head + 1 === buf.length ? 0 : head + 1;
+    this.#count--;
+    this.#delivered++;
+    return msg;
+  }
+
+  /**
+   * Wait for a message. Resolves at once (one `Promise.resolve`) when one is buffered; use
+   * {@link tryRecv} first on hot paths. Resolves {@link TIMED_OUT} when `timeout` (relative)
+   * or `deadline` (absolute, clock time) passes first; rejects with a CancelledError when
+   * `signal` aborts and with a ClosedError when the channel is (or gets) closed and empty.
+   * @throws CascadeError `CASCADE_ERR_CHANNEL_BUSY` if another `recv` is already waiting.
+   */
+  recv(opts?: RecvOptions): Promise<T | typeof TIMED_OUT> {
+    if (this.#waiting) {
+      throw new CascadeError(
+        ErrorCode.CHANNEL_BUSY,
+        `channel ${this.owner} already has a waiting receiver (a DirectChannel has one receiver)`,
+        { owner: this.owner },
+      );
+    }
+    const signal = opts?.signal;
+    if (signal !== undefined && signal.aborted) {
+      return Promise.reject(new CancelledError('recv aborted', { cause: signal.reason }));
+    }
+    if (this.#count > 0) return Promise.resolve(this.tryRecv() as T);
+    if (this.#closed) return Promise.reject(new ClosedError('channel', this.owner));
+    let deadline = Infinity;
+    if (opts !== undefined) {
+      if (opts.timeout !== undefined) {
+        if (!(opts.timeout >= 0))
+          throw new InvalidArgumentError('timeout', opts.timeout, 'must be >= 0');
+        deadline = this.#clock.now() + opts.timeout;
+      }
+      if (opts.deadline !== undefined) {
+        if (Number.isNaN(opts.deadline))
+          throw new InvalidArgumentError('deadline', opts.deadline, 'must be a number');
+        deadline = Math.min(deadline, opts.deadline);
+      }
+    }
+    if (deadline <= this.#clock.now()) return Promise.resolve(TIMED_OUT);
+    return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
+      this.#waiting = true;
+      this.#resolve = resolve;
+      this.#reject = reject;
+      if (deadline !== Infinity) {
+        this.#timer = this.#clock.setTimer(deadline, (this.#onTimeout ??= () => this.#timedOut()));
+      }
+      if (signal !== undefined) {
+        this.#signal = signal;
+        signal.addEventListener('abort', (this.#onAbort ??= () => this.#aborted()), { once: true });
+      }
+    });
+  }
+
+  /** Take every buffered message, oldest first. */
+  drain(): T[] {
+    const out: T[] = new Array<T>(this.#count);
+    for (let i = 0; i < out.length; i++) out[i] = this.tryRecv() as T;
+    return out;
+  }
+
+  /** Close the channel: a waiting `recv` rejects with ClosedError; idempotent. [DCH-5] */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#waiting) {
+      const reject = this.#reject!;
+      this.#settle();
+      reject(new ClosedError('channel', this.owner));
+    }
+  }
+
+  #overflowed(msg: T): boolean {
+    switch (this.overflow) {
+      case 'drop-newest':
+        this.#dropped++;
+        return false;
+      case 'reject':
+        this.#rejected++;
+        return false;
+      case 'drop-oldest': {
+        const buf = this.#buf!;
+        const head = this.#head;
+        buf[head] = msg; // the oldest slot becomes the newest
+        this.#head = head + 1 === buf.length ? 0 : head + 1;
+        this.#dropped++;
+        return true;
+      }
+    }
+  }
+
+  #grow(): (T | undefined)[] {
+    const old = this.#buf;
+    if (old === null) {
+      this.#head = 0;
+      return (this.#buf = new Array<T | undefined>(Math.min(INITIAL_STORAGE, this.capacity)));
+    }
+    const next = new Array<T | undefined>(Math.min(old.length * 2, this.capacity));
+    for (let i = 0, j = this.#head; i < this.#count; i++) {
+      next[i] = old[j];
+      if (++j === old.length) j = 0;
+    }
+    this.#head = 0;
+    return (this.#buf = next);
+  }
+
+  #settle(): void {
+    this.#waiting = false;
+    this.#resolve = null;
+    this.#reject = null;
+    if (this.#timer !== null) {
+      this.#timer.cancel(); // [DCH-4]
+      this.#timer = null;
+    }
+    if (this.#signal !== null) {
+      this.#signal.removeEventListener('abort', this.#onAbort!);
+      this.#signal = null;
+    }
+  }
+
+  #timedOut(): void {
+    if (!this.#waiting) return;
+    const resolve = this.#resolve!;
+    this.#timer = null;
+    this.#settle();
+    resolve(TIMED_OUT);
+  }
+
+  #aborted(): void {
+    if (!this.#waiting) return;
+    const reject = this.#reject!;
+    const reason: unknown = this.#signal!.reason;
+    this.#signal = null; // the listener was `once`
+    this.#settle();
+    reject(new CancelledError('recv aborted', { cause: reason }));
+  }
+
+  #sample(msg: T): void {
+    const probe = this.#probe!;
+    if (!(probe.rng.next() < probe.sampleRate)) return;
+    this.#sampled++;
+    try {
+      const r: unknown = probe.connector.publish(this.#probeTopic, msg);
+      const onReject = this.#onProbeReject;
+      if (r instanceof Promise && onReject !== null) r.then(undefined, onReject);
+    } catch {
+      this.#probeFailures++;
+    }
+  }
+}
