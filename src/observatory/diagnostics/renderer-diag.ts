@@ -117,11 +117,11 @@ export class SyntheticGridSource implements GridSource {
     const period = this.periodMs;
     let flashed = 0;
     for (let i = 0; i < next.length; i++) {
-      let due = next[i]!;
+      let due = next[i];
       if (due > now) continue;
       // A source late by more than a period flashes once, at its latest due time. [DIAG-R1]
       while (due + period <= now) due += period;
-      this.lastFlash[cells[i]!] = due;
+      this.lastFlash[cells[i]] = due;
       this.#lastOwn[i] = due;
       next[i] = due + period;
       flashed++;
@@ -157,7 +157,7 @@ export class SyntheticGridSource implements GridSource {
     let im = 0;
     const k = (2 * Math.PI) / this.periodMs;
     for (let i = 0; i < this.#lastOwn.length; i++) {
-      const last = this.#lastOwn[i]!;
+      const last = this.#lastOwn[i];
       if (Number.isNaN(last)) {
         re += 1; // never flashed: phase 0 by convention
         continue;

@@ -129,7 +129,7 @@ class LiveLoop {
     reject: (e: unknown) => void,
   ) {
     this.#opts = opts;
-    this.#out = opts.out as SizedStream;
+    this.#out = opts.out;
     this.#intervalMs = 1000 / fps;
     this.#resolve = resolve;
     this.#reject = reject;

@@ -21,7 +21,7 @@ export function percentileOf(values: Float64Array, p: number): number {
   if (values.length === 0) return NaN;
   values.sort();
   const rank = Math.max(1, Math.ceil((p / 100) * values.length));
-  return values[Math.min(values.length, rank) - 1]!;
+  return values[Math.min(values.length, rank) - 1];
 }
 
 /**

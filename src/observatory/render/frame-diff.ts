@@ -88,7 +88,7 @@ export class FrameDiff {
     const next = this.#next;
     if (block === 1) {
       for (let i = 0; i < next.length; i++)
-        next[i] = levelOf(brightnessAt(lastFlash[i]!, now, periodMs));
+        next[i] = levelOf(brightnessAt(lastFlash[i], now, periodMs));
       return;
     }
     blockMax.fill(-Infinity);
@@ -97,14 +97,14 @@ export class FrameDiff {
       const rowBase = Math.floor(y / block) * pixelWidth;
       const cellBase = y * width;
       for (let x = 0; x < width; x++) {
-        const t = lastFlash[cellBase + x]!;
-        const p = rowBase + xToPixel[x]!;
+        const t = lastFlash[cellBase + x];
+        const p = rowBase + xToPixel[x];
         // NaN (never flashed) never wins the comparison.
-        if (t > blockMax[p]!) blockMax[p] = t;
+        if (t > blockMax[p]) blockMax[p] = t;
       }
     }
     for (let p = 0; p < next.length; p++) {
-      const t = blockMax[p]!;
+      const t = blockMax[p];
       next[p] = t === -Infinity ? 0 : levelOf(brightnessAt(t, now, periodMs));
     }
   }
@@ -122,7 +122,7 @@ export class FrameDiff {
     for (let py = 0; py < pixelHeight; py++) {
       const base = py * pixelWidth;
       for (let px = 0; px < pixelWidth; px++) {
-        const level = next[base + px]!;
+        const level = next[base + px];
         if (level === drawn[base + px]) continue;
         drawn[base + px] = level;
         changed++;
@@ -130,7 +130,7 @@ export class FrameDiff {
         const col = originCol + px * 2;
         if (row !== curRow || col !== curCol) out += `\x1b[${row};${col}H`;
         if (level !== curBg) {
-          out += bg[level]!;
+          out += bg[level];
           curBg = level;
         }
         out += '  ';
@@ -158,8 +158,8 @@ export class FrameDiff {
       const hasBottom = 2 * cy + 1 < pixelHeight;
       const bottom = top + pixelWidth;
       for (let px = 0; px < pixelWidth; px++) {
-        const t = next[top + px]!;
-        const b = hasBottom ? next[bottom + px]! : 0;
+        const t = next[top + px];
+        const b = hasBottom ? next[bottom + px] : 0;
         if (t === drawn[top + px] && (!hasBottom || b === drawn[bottom + px])) continue;
         drawn[top + px] = t;
         if (hasBottom) drawn[bottom + px] = b;
@@ -170,14 +170,14 @@ export class FrameDiff {
         if (t === b) {
           // Same colour above and below: a blank with that background; the foreground is moot.
           if (b !== curBg) {
-            out += bg[b]!;
+            out += bg[b];
             curBg = b;
           }
           out += ' ';
         } else {
-          if (t !== curFg && b !== curBg) out += pair[t * LEVELS + b]!;
-          else if (t !== curFg) out += fg[t]!;
-          else if (b !== curBg) out += bg[b]!;
+          if (t !== curFg && b !== curBg) out += pair[t * LEVELS + b];
+          else if (t !== curFg) out += fg[t];
+          else if (b !== curBg) out += bg[b];
           curFg = t;
           curBg = b;
           out += UPPER_HALF;

@@ -58,8 +58,8 @@ export function paletteRgb(): Rgb[] {
     const pos = (level / (LEVELS - 1)) * (RAMP.length - 1);
     const i = Math.min(Math.floor(pos), RAMP.length - 2);
     const f = pos - i;
-    const a = RAMP[i]!;
-    const b = RAMP[i + 1]!;
+    const a = RAMP[i];
+    const b = RAMP[i + 1];
     out.push([
       Math.round(a[0] + (b[0] - a[0]) * f),
       Math.round(a[1] + (b[1] - a[1]) * f),
@@ -82,7 +82,7 @@ export function xterm256([r, g, b]: Rgb): number {
   const nearestStep = (v: number): number => {
     let best = 0;
     for (let i = 1; i < steps.length; i++) {
-      if (Math.abs(steps[i]! - v) < Math.abs(steps[best]! - v)) best = i;
+      if (Math.abs(steps[i] - v) < Math.abs(steps[best] - v)) best = i;
     }
     return best;
   };
@@ -90,7 +90,7 @@ export function xterm256([r, g, b]: Rgb): number {
   const gi = nearestStep(g);
   const bi = nearestStep(b);
   const cube = 16 + 36 * ri + 6 * gi + bi;
-  const cubeErr = (steps[ri]! - r) ** 2 + (steps[gi]! - g) ** 2 + (steps[bi]! - b) ** 2;
+  const cubeErr = (steps[ri] - r) ** 2 + (steps[gi] - g) ** 2 + (steps[bi] - b) ** 2;
   const grey = Math.round((r + g + b) / 3);
   const gIdx = Math.max(0, Math.min(23, Math.round((grey - 8) / 10)));
   const gv = 8 + gIdx * 10;
@@ -133,7 +133,7 @@ export class Palette {
     for (let t = 0; t < LEVELS; t++) {
       for (let b = 0; b < LEVELS; b++) {
         // One SGR sequence for both colours: `ESC[38;…;48;…m`.
-        pair.push(`${fg[t]!.slice(0, -1)};${bg[b]!.slice(2)}`);
+        pair.push(`${fg[t].slice(0, -1)};${bg[b].slice(2)}`);
       }
     }
     this.fg = fg;
