@@ -75,10 +75,7 @@ const VISITING = -1;
  * g.nodes.map((n) => n.id); // ['add#0', 'add#1']
  * ```
  */
-export function buildGraph(
-  target: LazyResult<unknown>,
-  options: BuildGraphOptions = {},
-): Graph {
+export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptions = {}): Graph {
   if (!(target instanceof LazyResult) || target.kind === 'inject') {
     throw new InvalidArgumentError('target', target, 'must be a task call (a LazyResult)');
   }

@@ -1,3 +1,24 @@
-/** The runtime layer: engine, scheduling, resources, events. */
+/** The runtime layer: engine, solver, executor, resource manager, events, VM loop, clock. */
 export * from './event-bus.js';
 export type * from './clock.js';
+export { Engine } from './engine.js';
+export type { EngineOptions, RunOptions, EngineConnector } from './engine.js';
+export { Solver } from './solver.js';
+export type { SolveOptions } from './solver.js';
+export { Executor } from './executor.js';
+export type { RunContext } from './run-context.js';
+export { ResourceManager } from './resource-manager.js';
+export type { ResourceRequest } from './resource-manager.js';
+export { MemoryCache, MISS, fileExists } from './cache.js';
+export { RunResources, resolveInject, runTeardowns } from './resources.js';
+export type { ResourceRegistry, InjectedValues } from './resources.js';
+export { vmLoop, isThenable } from './vm.js';
+export type { VmLoopOptions } from './vm.js';
+export type * from './events.js';
+export { Scheduler } from './scheduler.js';
+export type { ClockKind, SchedulerOptions, SchedulerStats } from './scheduler.js';
+export { RealClock } from './real-clock.js';
+export { VirtualClock } from './virtual-clock.js';
+export { QueuedClock } from './queued-clock.js';
+export { TimerQueue, Timer } from './timer-queue.js';
+export { SeededRng } from './rng.js';

@@ -3,14 +3,7 @@
  * policies, `resource`/`inject` declare and hand over resources, `tailCall` continues an agent.
  */
 export { task } from './task.js';
-export type {
-  TaskFactory,
-  TaskOptions,
-  TaskResult,
-  LazyArg,
-  LazyArgs,
-  MapSpec,
-} from './task.js';
+export type { TaskFactory, TaskOptions, TaskResult, LazyArg, LazyArgs, MapSpec } from './task.js';
 export { LazyResult, isLazyResult } from './lazy-result.js';
 export type { TaskDef, LazyKind, LazyInit } from './lazy-result.js';
 export { resource, inject, isResourceSetup, BUILTIN_RESOURCES } from './resource.js';

@@ -44,8 +44,7 @@ type NamedArg<A extends readonly unknown[]> = A extends readonly [infer O, ...un
 /** `factory.map(...)`'s first argument: for some named arguments, a list (or LazyResult of one). */
 export type MapSpec<A extends readonly unknown[]> = {
   readonly [K in keyof NamedArg<A>]?:
-    | readonly NamedArg<A>[K][]
-    | LazyResult<readonly NamedArg<A>[K][]>;
+    readonly NamedArg<A>[K][] | LazyResult<readonly NamedArg<A>[K][]>;
 };
 
 /** What `task(fn)` returns: call it to get a LazyResult. */
@@ -67,10 +66,7 @@ export interface TaskFactory<A extends unknown[], R> extends TailCallable {
    * await engine.run(sq.map({ x: [1, 2, 3] }, { k: 10 })); // [10, 40, 90]
    * ```
    */
-  map(
-    lists: MapSpec<A>,
-    fixed?: LazyArg<Partial<NamedArg<A>>>,
-  ): LazyResult<TaskResult<R>[]>;
+  map(lists: MapSpec<A>, fixed?: LazyArg<Partial<NamedArg<A>>>): LazyResult<TaskResult<R>[]>;
 }
 
 /** Options of {@link task}. */

@@ -1,0 +1,407 @@
+/**
+ * The Engine: runs a target LazyResult — a workflow graph, or in VM mode a long-lived agent.
+ * It owns only shared services (solver, executor, bus, resource manager, cache, resource
+ * registry); each run gets its own RunContext, so any number of runs share one engine at once.
+ *
+ * Invariants:
+ * - [ENG-1] `run` rejects with a CascadeError: TASK_FAILED (cause = the last error), CYCLE
+ *   (`details.path`), UNKNOWN_RESOURCE (`details.name`), INFEASIBLE_CONSTRAINT, or
+ *   CancelledError when the signal aborts. [RUN-1]
+ * - [ENG-2] Run-scoped resources are torn down before `run` settles, whatever the outcome.
+ * - [ENG-3] RunStarted is the first and RunFinished the last event of a run. [ENG-EVT-1]
+ * - [ENG-4] A VM run of a target without upstream LazyResults takes the fast path: no graph,
+ *   no per-iteration events or closures, events only if the bus has subscribers. [VM-2]
+ * - [ENG-5] Cancellation is cooperative: running tasks see the run's signal (`inject('signal')`
+ *   or `inject('context')`), waits for resources and retry delays stop at once, and the run
+ *   settles when the running tasks have returned.
+ */
+import { availableParallelism } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { LazyResult } from '../spec/lazy-result.js';
+import type { ResourceDef } from '../spec/resource.js';
+import { collectLazies, substitute } from '../graph/scan-args.js';
+import { StructuralHasher } from '../graph/structural-hash.js';
+import { CancelledError, CascadeError, ErrorCode, InvalidArgumentError } from '../errors.js';
+import { EventBus } from './event-bus.js';
+import type { EngineEvent, RunStatus } from './events.js';
+import { ResourceManager } from './resource-manager.js';
+import { MemoryCache } from './cache.js';
+import { RunResources, type ResourceRegistry } from './resources.js';
+import { Solver } from './solver.js';
+import { Executor, warn } from './executor.js';
+import { vmLoop } from './vm.js';
+import type { RunContext } from './run-context.js';
+import type { Clock } from './clock.js';
+
+/**
+ * The part of a messaging Connector the engine uses (structurally compatible with
+ * `cascade/messaging`'s Connector): it listens on `cascade/constraints/<resource>` for a
+ * number and applies it with `resourceManager.updateResource(resource, number)`.
+ */
+export interface EngineConnector {
+  subscribe(
+    pattern: string,
+    handler: (topic: string, payload: unknown) => void | Promise<void>,
+  ): { unsubscribe(): void };
+}
+
+/** Options of an {@link Engine}. */
+export interface EngineOptions {
+  /** Builds and checks graphs (default: a new Solver). */
+  solver?: Solver;
+  /** Runs graphs (default: a new Executor). */
+  executor?: Executor;
+  /** Where events go (default: a new EventBus; read it back as `engine.bus`). */
+  bus?: EventBus<EngineEvent>;
+  /** Optional: constraint updates arrive on `cascade/constraints/<resource>`. */
+  connector?: EngineConnector;
+  /** Share one manager between engines for a global limit. Excludes `systemResources`. */
+  resourceManager?: ResourceManager;
+  /** Capacity of the engine's own manager (default `{ cpu_slot: availableParallelism() }`). */
+  systemResources?: Readonly<Record<string, number>>;
+  /** Resources `inject(name)` may name. */
+  resources?: readonly ResourceDef<unknown>[];
+  /** The memory cache behind `.withCache('memory')` (default: a new MemoryCache). */
+  cache?: MemoryCache;
+  /** Clock for retry delays (default: wall time through setTimeout). */
+  clock?: Clock;
+  /** Tail-call iterations between two yields to the event loop (default 1024). [VM-3] */
+  yieldEvery?: number;
+}
+
+/** Options of {@link Engine.run}. */
+export interface RunOptions {
+  /** Free-form run parameters; tasks read them with `inject('params')`. */
+  params?: Readonly<Record<string, unknown>>;
+  /** Run as an agent loop (the lean path for tail-calling tasks). */
+  vm?: boolean;
+  /** Abort to cancel the run. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs workflows and agents.
+ *
+ * @example
+ * ```ts
+ * import { task, Engine } from 'cascade';
+ * const add = task((a: number, b: number) => a + b);
+ * const engine = new Engine();
+ * console.log(await engine.run(add(add(1, 2), 3))); // 6
+ * ```
+ */
+export class Engine {
+  readonly #solver: Solver;
+  readonly #executor: Executor;
+  readonly #bus: EventBus<EngineEvent>;
+  readonly #rm: ResourceManager;
+  readonly #cache: MemoryCache;
+  readonly #hasher = new StructuralHasher();
+  readonly #registry = new Map<string, ResourceDef<unknown>>();
+  readonly #clock: Clock | undefined;
+  readonly #yieldEvery: number;
+  readonly #connector: EngineConnector | undefined;
+  #subscription: { unsubscribe(): void } | null = null;
+  readonly #prefix = randomUUID().slice(0, 8);
+  #runs = 0;
+
+  constructor(options: EngineOptions = {}) {
+    if (options.resourceManager !== undefined && options.systemResources !== undefined) {
+      throw new InvalidArgumentError(
+        'systemResources',
+        JSON.stringify(options.systemResources),
+        'give either resourceManager or systemResources',
+      );
+    }
+    this.#solver = options.solver ?? new Solver();
+    this.#executor = options.executor ?? new Executor();
+    this.#bus = options.bus ?? new EventBus<EngineEvent>();
+    this.#rm =
+      options.resourceManager ??
+      new ResourceManager(options.systemResources ?? { cpu_slot: availableParallelism() });
+    this.#cache = options.cache ?? new MemoryCache();
+    this.#clock = options.clock;
+    this.#connector = options.connector;
+    const every = options.yieldEvery ?? 1024;
+    if (!Number.isInteger(every) || every < 1) {
+      throw new InvalidArgumentError('yieldEvery', every, 'must be an integer >= 1');
+    }
+    this.#yieldEvery = every;
+    for (const def of options.resources ?? []) this.register(def);
+  }
+
+  /** The engine's event bus. */
+  get bus(): EventBus<EngineEvent> {
+    return this.#bus;
+  }
+
+  /** The engine's resource manager (possibly shared with other engines). */
+  get resourceManager(): ResourceManager {
+    return this.#rm;
+  }
+
+  /** The engine's memory cache. */
+  get cache(): MemoryCache {
+    return this.#cache;
+  }
+
+  /**
+   * Make a resource available to `inject(name)` in later runs. A name may be registered once.
+   *
+   * @example
+   * ```ts
+   * engine.register(resource('db', () => ({ value: openDb(), teardown: closeDb })));
+   * ```
+   */
+  register(def: ResourceDef<unknown>): this {
+    if (this.#registry.has(def.name)) {
+      throw new InvalidArgumentError('resource', def.name, 'is already registered');
+    }
+    this.#registry.set(def.name, def);
+    return this;
+  }
+
+  /** Stop listening to the connector (if any). Runs in progress are not affected. */
+  close(): void {
+    this.#subscription?.unsubscribe();
+    this.#subscription = null;
+  }
+
+  /**
+   * Run `target` and resolve with its value. See [ENG-1] for how it rejects.
+   *
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * const value = await engine.run(report(data), { params: { day: 3 }, signal: ac.signal });
+   * await engine.run(agent({ id: 1, steps: 0 }), { vm: true });
+   * ```
+   */
+  run<T>(target: LazyResult<T>, options: RunOptions = {}): Promise<T> {
+    if (!(target instanceof LazyResult) || target.kind === 'inject') {
+      return Promise.reject(
+        new InvalidArgumentError('target', target, 'must be a task call (a LazyResult)'),
+      );
+    }
+    if (this.#connector !== undefined && this.#subscription === null) this.#listen();
+    if (options.vm === true) {
+      const injects = vmFastPathInjects(target);
+      if (injects !== null) return this.#runVm(target, injects, options) as Promise<T>;
+    }
+    return this.#runGraph(target, options) as Promise<T>;
+  }
+
+  #nextRunId(): string {
+    return `${this.#prefix}-${++this.#runs}`;
+  }
+
+  async #runGraph(target: LazyResult<unknown>, options: RunOptions): Promise<unknown> {
+    const runId = this.#nextRunId();
+    const bus = this.#bus;
+    const external = options.signal;
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(external!.reason);
+    if (external !== undefined) {
+      if (external.aborted) controller.abort(external.reason);
+      else external.addEventListener('abort', onAbort, { once: true });
+    }
+    const params = options.params ?? {};
+    const started = performance.now();
+    if (bus.hasSubscribers) {
+      bus.emit({ type: 'RunStarted', runId, target: target.name, vm: options.vm === true });
+    }
+    const resources = new RunResources(
+      this.#registry,
+      { runId, signal: controller.signal, params },
+      warn,
+    );
+    let status: RunStatus = 'succeeded';
+    let error: unknown = undefined;
+    try {
+      const graph = this.#solver.solve(target, { hasher: this.#hasher, registry: this.#registry });
+      const ctx: RunContext = {
+        runId,
+        signal: controller.signal,
+        abort: (reason) => controller.abort(reason),
+        params,
+        bus,
+        resourceManager: this.#rm,
+        cache: this.#cache,
+        hasher: this.#hasher,
+        resources,
+        sleep: this.#sleep,
+        yieldEvery: this.#yieldEvery,
+      };
+      return await this.#executor.execute(graph, ctx);
+    } catch (e) {
+      [status, error] = outcome(e, external, runId);
+      throw error;
+    } finally {
+      external?.removeEventListener('abort', onAbort);
+      await resources.close(); // [ENG-2]
+      if (bus.hasSubscribers) {
+        bus.emit({
+          type: 'RunFinished',
+          runId,
+          status,
+          durationMs: performance.now() - started,
+          ...(error === undefined ? {} : { error }),
+        });
+      }
+    }
+  }
+
+  async #runVm(
+    target: LazyResult<unknown>,
+    injects: LazyResult<unknown>[],
+    options: RunOptions,
+  ): Promise<unknown> {
+    const bus = this.#bus;
+    const emit = bus.hasSubscribers;
+    const runId = emit || injects.length > 0 ? this.#nextRunId() : '';
+    const started = emit ? performance.now() : 0;
+    if (emit) bus.emit({ type: 'RunStarted', runId, target: target.name, vm: true });
+    let signal = options.signal;
+    let resources: RunResources | null = null;
+    let status: RunStatus = 'succeeded';
+    let error: unknown = undefined;
+    try {
+      let args = target.args;
+      if (injects.length > 0) {
+        signal ??= new AbortController().signal;
+        const params = options.params ?? {};
+        const rr = new RunResources(this.#registry, { runId, signal, params }, warn);
+        resources = rr;
+        const values = new Map<LazyResult<unknown>, unknown>();
+        for (const inj of injects) values.set(inj, await rr.valueOf(inj));
+        args = substitute(args, { valueOf: (l) => values.get(l) }) as unknown[];
+      }
+      const def = target.task!;
+      const maxAttempts = target.retry?.maxAttempts ?? 1;
+      let delay = target.retry?.delay ?? 0;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await vmLoop(def, args, null, {
+            resourceManager: this.#rm,
+            constraints: target.constraints,
+            signal,
+            yieldEvery: this.#yieldEvery,
+          });
+        } catch (e) {
+          if (attempt >= maxAttempts || signal?.aborted === true || isInfrastructure(e)) throw e;
+          if (bus.hasSubscribers) {
+            bus.emit({
+              type: 'TaskRetrying',
+              runId,
+              taskName: def.name,
+              nodeId: `${def.name}#0`,
+              attempt,
+              delayMs: delay,
+              error: e,
+            });
+          }
+          if (delay > 0) await this.#sleep(delay, signal ?? new AbortController().signal);
+          delay *= target.retry!.backoff;
+        }
+      }
+    } catch (e) {
+      [status, error] = outcome(e, options.signal, runId, target.name, target.retry?.maxAttempts);
+      throw error;
+    } finally {
+      if (resources !== null) await resources.close();
+      if (emit && bus.hasSubscribers) {
+        bus.emit({
+          type: 'RunFinished',
+          runId,
+          status,
+          durationMs: performance.now() - started,
+          ...(error === undefined ? {} : { error }),
+        });
+      }
+    }
+  }
+
+  readonly #sleep = (ms: number, signal: AbortSignal): Promise<void> => {
+    if (this.#clock !== undefined) return this.#clock.sleep(ms, signal);
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(new CancelledError('run cancelled', { cause: signal.reason }));
+        return;
+      }
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(new CancelledError('run cancelled', { cause: signal.reason }));
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  };
+
+  #listen(): void {
+    this.#subscription = this.#connector!.subscribe('cascade/constraints/+', (topic, payload) => {
+      const name = topic.slice('cascade/constraints/'.length);
+      const amount = typeof payload === 'number' ? payload : Number(String(payload));
+      try {
+        this.#rm.updateResource(name, amount);
+      } catch (e) {
+        warn(e);
+      }
+    });
+  }
+}
+
+/**
+ * The inject placeholders of a VM target that can take the fast path (a plain call with no
+ * upstream LazyResults, condition or ordering), or null if it needs a graph.
+ */
+function vmFastPathInjects(target: LazyResult<unknown>): LazyResult<unknown>[] | null {
+  if (target.kind !== 'call' || target.condition !== null || target.afterList.length > 0) {
+    return null;
+  }
+  const found: LazyResult<unknown>[] = [];
+  collectLazies(target.args, found);
+  for (const l of found) if (l.kind !== 'inject') return null;
+  return found;
+}
+
+function isInfrastructure(error: unknown): boolean {
+  return (
+    error instanceof CascadeError &&
+    (error.code === ErrorCode.INFEASIBLE_CONSTRAINT ||
+      error.code === ErrorCode.UNKNOWN_RESOURCE ||
+      error.code === ErrorCode.CANCELLED)
+  );
+}
+
+/** Map what a run threw to its status and the error `run` rejects with. */
+function outcome(
+  e: unknown,
+  external: AbortSignal | undefined,
+  runId: string,
+  vmTask?: string,
+  vmAttempts = 1,
+): [RunStatus, unknown] {
+  if (external?.aborted === true) {
+    return [
+      'cancelled',
+      e instanceof CancelledError ? e : new CancelledError(`run ${runId} cancelled`, { cause: e }),
+    ];
+  }
+  if (e instanceof CancelledError) return ['cancelled', e];
+  if (vmTask !== undefined && !(e instanceof CascadeError && isInfrastructure(e))) {
+    // VM fast path: a task error after its attempts
+    return [
+      'failed',
+      new CascadeError(
+        ErrorCode.TASK_FAILED,
+        `task ${vmTask} failed after ${vmAttempts} attempt${vmAttempts === 1 ? '' : 's'}: ${String(e)}`,
+        { taskName: vmTask, nodeId: `${vmTask}#0`, attempts: vmAttempts },
+        { cause: e },
+      ),
+    ];
+  }
+  return ['failed', e];
+}

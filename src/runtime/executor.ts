@@ -1,0 +1,452 @@
+/**
+ * The executor: runs a solved graph. A node starts as soon as its dependencies finished, so
+ * independent nodes run concurrently; each execution goes through skip checks, cache, resource
+ * setup, constraints, the call, and retries.
+ *
+ * Invariants:
+ * - [EXE-1] A node starts only after all its deps finished; independent nodes overlap.
+ * - [EXE-2] A node whose condition is false, or with a skipped dependency, is skipped with a
+ *   reason and its dependents are skipped in turn; the value of a skipped target is undefined.
+ * - [EXE-3] A task that fails on its last attempt fails the run with TASK_FAILED (cause = the
+ *   last error); the run's signal aborts so running siblings can stop; no new node starts;
+ *   the run settles once nothing runs any more.
+ * - [EXE-4] Infrastructure errors (INFEASIBLE_CONSTRAINT, UNKNOWN_RESOURCE, CANCELLED) are not
+ *   retried and reach the caller as they are.
+ * - [EXE-5] Constraints are released and task-scoped resources torn down after every attempt,
+ *   whatever its outcome.
+ * - [EXE-6] Readiness propagates through a work list, not recursion: a 10,000-long chain of
+ *   skips cannot overflow the stack.
+ */
+import { substitute, type LazyValues } from '../graph/scan-args.js';
+import type { Graph, GraphNode } from '../graph/graph.js';
+import { TailCall } from '../spec/tail-call.js';
+import type { LazyResult } from '../spec/lazy-result.js';
+import { CancelledError, CascadeError, ErrorCode, InvalidArgumentError } from '../errors.js';
+import { MISS, fileExists } from './cache.js';
+import { runTeardowns } from './resources.js';
+import { isThenable, vmLoop } from './vm.js';
+import type { RunContext } from './run-context.js';
+
+type Callable = (...args: unknown[]) => unknown;
+
+const PENDING = 0;
+const RUNNING = 1;
+const DONE = 2;
+const SKIPPED = 3;
+const FAILED = 4;
+
+/**
+ * Runs graphs. Stateless: each `execute` call keeps its own state, so one executor serves
+ * every run of an engine at once.
+ *
+ * @example
+ * ```ts
+ * const value = await new Executor().execute(graph, runContext);
+ * ```
+ */
+export class Executor {
+  /** Run `graph` under `run`; resolves with the target's value. */
+  execute(graph: Graph, run: RunContext): Promise<unknown> {
+    return new GraphRun(graph, run).start();
+  }
+}
+
+const FATAL: ReadonlySet<string> = new Set([
+  ErrorCode.INFEASIBLE_CONSTRAINT,
+  ErrorCode.UNKNOWN_RESOURCE,
+  ErrorCode.CANCELLED,
+  ErrorCode.INVALID_ARGUMENT,
+]);
+
+function isFatal(error: unknown): boolean {
+  return error instanceof CascadeError && FATAL.has(error.code);
+}
+
+class ArgValues implements LazyValues {
+  constructor(
+    readonly graph: Graph,
+    readonly results: unknown[],
+    readonly injected: Map<LazyResult<unknown>, unknown> | null,
+  ) {}
+  valueOf(lazy: LazyResult<unknown>): unknown {
+    if (lazy.kind === 'inject') return this.injected!.get(lazy);
+    return this.results[this.graph.indexOf.get(lazy)!];
+  }
+}
+
+class GraphRun {
+  readonly #graph: Graph;
+  readonly #run: RunContext;
+  readonly #status: Uint8Array;
+  readonly #remaining: Int32Array;
+  readonly #results: unknown[];
+  readonly #work: number[] = [];
+  #pumping = false;
+  #inFlight = 0;
+  #failed = false;
+  #error: unknown = undefined;
+  #settled = false;
+  #resolve: (value: unknown) => void = noop;
+  #reject: (error: unknown) => void = noop;
+
+  constructor(graph: Graph, run: RunContext) {
+    this.#graph = graph;
+    this.#run = run;
+    const n = graph.nodes.length;
+    this.#status = new Uint8Array(n);
+    this.#remaining = new Int32Array(n);
+    this.#results = new Array<unknown>(n);
+  }
+
+  start(): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+      const nodes = this.#graph.nodes;
+      for (let i = 0; i < nodes.length; i++) {
+        this.#remaining[i] = nodes[i].deps.length;
+        if (nodes[i].deps.length === 0) this.#work.push(i);
+      }
+      if (this.#run.signal.aborted) this.#fail(cancelledBy(this.#run.signal));
+      else this.#run.signal.addEventListener('abort', this.#onAbort, { once: true });
+      this.#pump();
+    });
+  }
+
+  readonly #onAbort = (): void => {
+    this.#fail(cancelledBy(this.#run.signal));
+    this.#checkDone();
+  };
+
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    const work = this.#work;
+    while (work.length > 0 && !this.#failed) this.#ready(work.pop()!); // [EXE-6]
+    work.length = 0;
+    this.#pumping = false;
+    this.#checkDone();
+  }
+
+  #ready(i: number): void {
+    const node = this.#graph.nodes[i];
+    for (const d of node.deps) {
+      if (this.#status[d] === SKIPPED) {
+        return this.#skip(node, `upstream ${this.#graph.nodes[d].id} was skipped`);
+      }
+    }
+    const cond = node.lazy.condition;
+    if (cond === false) return this.#skip(node, 'condition is false');
+    if (cond !== null && cond !== true) {
+      const c = this.#graph.indexOf.get(cond)!;
+      if (this.#results[c] !== true) {
+        return this.#skip(node, `condition ${this.#graph.nodes[c].id} is false`);
+      }
+    }
+    this.#status[i] = RUNNING;
+    this.#inFlight++;
+    this.#execute(node).then(
+      (value) => this.#succeeded(i, value),
+      (error: unknown) => this.#failedNode(i, error),
+    );
+  }
+
+  #skip(node: GraphNode, reason: string): void {
+    this.#status[node.index] = SKIPPED;
+    const bus = this.#run.bus;
+    if (bus.hasSubscribers) {
+      bus.emit({
+        type: 'TaskSkipped',
+        runId: this.#run.runId,
+        taskName: node.name,
+        nodeId: node.id,
+        reason,
+      });
+    }
+    this.#complete(node);
+  }
+
+  #complete(node: GraphNode): void {
+    for (const d of node.dependents) if (--this.#remaining[d] === 0) this.#work.push(d);
+  }
+
+  #succeeded(i: number, value: unknown): void {
+    this.#inFlight--;
+    this.#status[i] = DONE;
+    this.#results[i] = value;
+    this.#complete(this.#graph.nodes[i]);
+    this.#pump();
+  }
+
+  #failedNode(i: number, error: unknown): void {
+    this.#inFlight--;
+    this.#status[i] = FAILED;
+    this.#fail(error);
+    this.#checkDone();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    if (!this.#run.signal.aborted) this.#run.abort(error); // [EXE-3]
+  }
+
+  #checkDone(): void {
+    if (this.#settled || this.#inFlight > 0) return;
+    const t = this.#graph.target;
+    if (this.#failed) {
+      this.#settle();
+      this.#reject(this.#error);
+    } else if (this.#status[t] === DONE || this.#status[t] === SKIPPED) {
+      this.#settle();
+      this.#resolve(this.#results[t]);
+    }
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    this.#run.signal.removeEventListener('abort', this.#onAbort);
+  }
+
+  async #execute(node: GraphNode): Promise<unknown> {
+    if (node.lazy.kind === 'map') return this.#executeMap(node);
+    return this.#attempts(node, node.id, null);
+  }
+
+  async #executeMap(node: GraphNode): Promise<unknown> {
+    const run = this.#run;
+    let injected = null;
+    if (node.injects.length > 0) {
+      injected = await run.resources.setUpFor(node.injects, {
+        nodeId: node.id,
+        taskName: node.name,
+        attempt: 1,
+      });
+    }
+    try {
+      const values = new ArgValues(this.#graph, this.#results, injected?.values ?? null);
+      const [lists, fixed] = (
+        node.hasLazyArgs ? substitute(node.lazy.args, values) : node.lazy.args
+      ) as [Record<string, unknown>, Record<string, unknown>];
+      const keys = Object.keys(lists);
+      let length = -1;
+      for (const k of keys) {
+        const list = lists[k];
+        if (!Array.isArray(list)) {
+          throw new InvalidArgumentError(`map.${k}`, list, 'must resolve to an array');
+        }
+        if (length >= 0 && list.length !== length) {
+          throw new InvalidArgumentError(`map.${k}`, list.length, `lists differ in length`);
+        }
+        length = list.length;
+      }
+      const runs: Promise<unknown>[] = [];
+      for (let i = 0; i < length; i++) {
+        const named: Record<string, unknown> = { ...fixed };
+        for (const k of keys) named[k] = (lists[k] as unknown[])[i];
+        runs.push(this.#attempts(node, `${node.id}[${i}]`, [named]));
+      }
+      return await Promise.all(runs);
+    } finally {
+      if (injected !== null) await runTeardowns(injected.teardowns, warn);
+    }
+  }
+
+  /** One execution with its retries; `args` given for map elements, else resolved here. */
+  async #attempts(node: GraphNode, nodeId: string, args: unknown[] | null): Promise<unknown> {
+    const run = this.#run;
+    const lazy = node.lazy;
+    const def = lazy.task!;
+    const bus = run.bus;
+    const maxAttempts = lazy.retry?.maxAttempts ?? 1;
+    let delay = lazy.retry?.delay ?? 0;
+    for (let attempt = 1; ; attempt++) {
+      if (run.signal.aborted) throw cancelledBy(run.signal);
+      let injected = null;
+      let held = false;
+      let started = -1;
+      try {
+        let callArgs = args;
+        if (callArgs === null) {
+          if (node.injects.length > 0) {
+            injected = await run.resources.setUpFor(node.injects, {
+              nodeId,
+              taskName: def.name,
+              attempt,
+            });
+          }
+          callArgs = (
+            node.hasLazyArgs
+              ? substitute(
+                  lazy.args,
+                  new ArgValues(this.#graph, this.#results, injected?.values ?? null),
+                )
+              : lazy.args
+          ) as unknown[];
+        }
+        let cacheKey: string | null = null;
+        const cache = lazy.cache;
+        if (cache !== null) {
+          if (cache.kind === 'memory') {
+            cacheKey = `${run.hasher.idOf(def)}|${run.hasher.key(callArgs)}`;
+            const hit = run.cache.get(cacheKey);
+            if (hit !== MISS) return this.#cached(def.name, nodeId, attempt, hit);
+          } else {
+            const p = cache.path;
+            const path = typeof p === 'string' ? p : (p as Callable)(...callArgs);
+            if (typeof path !== 'string') {
+              throw new InvalidArgumentError('cache.path', path, 'must give a string');
+            }
+            if (await fileExists(path)) return this.#cached(def.name, nodeId, attempt, path);
+          }
+        }
+        const req = lazy.constraints;
+        if (req !== null) {
+          if (!run.resourceManager.tryAcquire(req)) {
+            if (bus.hasSubscribers) {
+              bus.emit({
+                type: 'TaskBlocked',
+                runId: run.runId,
+                taskName: def.name,
+                nodeId,
+                reason: `waiting for resources ${JSON.stringify(req)}`,
+              });
+            }
+            await run.resourceManager.acquire(req, run.signal);
+          }
+          held = true;
+          if (bus.hasSubscribers) {
+            bus.emit({
+              type: 'ResourceAcquired',
+              runId: run.runId,
+              taskName: def.name,
+              nodeId,
+              resources: req,
+            });
+          }
+        }
+        if (bus.hasSubscribers) {
+          bus.emit({
+            type: 'TaskExecutionStarted',
+            runId: run.runId,
+            taskName: def.name,
+            nodeId,
+            attempt,
+          });
+        }
+        started = performance.now();
+        let value = (def.fn as Callable)(...callArgs);
+        if (isThenable(value)) value = await value;
+        if (value instanceof TailCall) {
+          value = await vmLoop(def, callArgs, value, {
+            resourceManager: run.resourceManager,
+            constraints: null, // held for the whole continuation in a graph run
+            signal: run.signal,
+            yieldEvery: run.yieldEvery,
+          });
+        }
+        if (bus.hasSubscribers) {
+          bus.emit({
+            type: 'TaskExecutionFinished',
+            runId: run.runId,
+            taskName: def.name,
+            nodeId,
+            attempt,
+            status: 'succeeded',
+            durationMs: performance.now() - started,
+          });
+        }
+        if (cacheKey !== null && cache?.kind === 'memory') {
+          run.cache.set(cacheKey, value, cache.ttlMs); // [CACHE-1]
+        }
+        return value;
+      } catch (error) {
+        if (started >= 0 && bus.hasSubscribers) {
+          bus.emit({
+            type: 'TaskExecutionFinished',
+            runId: run.runId,
+            taskName: def.name,
+            nodeId,
+            attempt,
+            status: 'failed',
+            durationMs: performance.now() - started,
+            error,
+          });
+        }
+        if (isFatal(error)) throw error; // [EXE-4]
+        if (run.signal.aborted) throw cancelledBy(run.signal, error);
+        if (attempt >= maxAttempts) {
+          throw new CascadeError(
+            ErrorCode.TASK_FAILED,
+            `task ${nodeId} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${String(error)}`,
+            { taskName: def.name, nodeId, attempts: attempt },
+            { cause: error },
+          );
+        }
+        if (bus.hasSubscribers) {
+          bus.emit({
+            type: 'TaskRetrying',
+            runId: run.runId,
+            taskName: def.name,
+            nodeId,
+            attempt,
+            delayMs: delay,
+            error,
+          });
+        }
+      } finally {
+        // [EXE-5]
+        if (held) {
+          run.resourceManager.release(lazy.constraints!);
+          if (bus.hasSubscribers) {
+            bus.emit({
+              type: 'ResourceReleased',
+              runId: run.runId,
+              taskName: def.name,
+              nodeId,
+              resources: lazy.constraints!,
+            });
+          }
+        }
+        if (injected !== null) await runTeardowns(injected.teardowns, warn);
+      }
+      if (delay > 0) await run.sleep(delay, run.signal);
+      delay *= lazy.retry!.backoff;
+    }
+  }
+
+  #cached(taskName: string, nodeId: string, attempt: number, value: unknown): unknown {
+    const bus = this.#run.bus;
+    if (bus.hasSubscribers) {
+      bus.emit({
+        type: 'TaskExecutionFinished',
+        runId: this.#run.runId,
+        taskName,
+        nodeId,
+        attempt,
+        status: 'cached',
+        durationMs: 0,
+      });
+    }
+    return value;
+  }
+}
+
+function noop(): void {}
+
+function cancelledBy(signal: AbortSignal, cause: unknown = signal.reason): CancelledError {
+  return new CancelledError('run cancelled', { cause });
+}
+
+/**
+ * Report a teardown that threw: a process warning (the run's outcome is not changed).
+ *
+ * @example
+ * ```ts
+ * warn(new Error('close failed'));
+ * ```
+ */
+export function warn(error: unknown): void {
+  process.emitWarning(`a resource teardown threw: ${String(error)}`, 'CascadeWarning');
+}

@@ -1,0 +1,36 @@
+/**
+ * What one run carries through the executor and the VM loop: its id, signal, params, and the
+ * engine's shared services (bus, resource manager, cache, hasher). One object per run, so runs
+ * sharing an engine never see each other's state.
+ *
+ * Invariants:
+ * - [RUN-1] Runs are isolated: everything mutable about a run lives in its RunContext (and the
+ *   executor's per-run state); the engine holds only shared services.
+ * - [RUN-2] `signal` aborts when the caller's signal aborts or when a task fails for good, so
+ *   running tasks and waits stop early.
+ */
+import type { EventBus } from './event-bus.js';
+import type { EngineEvent } from './events.js';
+import type { ResourceManager } from './resource-manager.js';
+import type { MemoryCache } from './cache.js';
+import type { RunResources } from './resources.js';
+import type { StructuralHasher } from '../graph/structural-hash.js';
+
+/** The per-run context handed to an Executor. */
+export interface RunContext {
+  readonly runId: string;
+  /** Aborted on cancellation or fatal failure. [RUN-2] */
+  readonly signal: AbortSignal;
+  /** Abort the run from inside (a task failed for good). */
+  readonly abort: (reason: unknown) => void;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly bus: EventBus<EngineEvent>;
+  readonly resourceManager: ResourceManager;
+  readonly cache: MemoryCache;
+  readonly hasher: StructuralHasher;
+  readonly resources: RunResources;
+  /** Wait `ms` (retry delays); rejects with CancelledError when `signal` aborts. */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Iterations a tail-calling loop runs before yielding to the event loop once. */
+  readonly yieldEvery: number;
+}
