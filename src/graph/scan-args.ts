@@ -52,7 +52,7 @@ function collect(value: unknown, out: LazyResult<unknown>[], ancestors: unknown[
   if (isArray) {
     for (let i = 0; i < value.length; i++) collect(value[i], out, ancestors);
   } else {
-    for (const key in value) collect((value as Record<string, unknown>)[key], out, ancestors);
+    for (const key in value) collect(value[key], out, ancestors);
   }
   ancestors.pop();
 }

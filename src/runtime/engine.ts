@@ -26,7 +26,7 @@ import { EventBus } from './event-bus.js';
 import type { EngineEvent, RunStatus } from './events.js';
 import { ResourceManager } from './resource-manager.js';
 import { MemoryCache } from './cache.js';
-import { RunResources, type ResourceRegistry } from './resources.js';
+import { RunResources } from './resources.js';
 import { Solver } from './solver.js';
 import { Executor, warn } from './executor.js';
 import { vmLoop } from './vm.js';

@@ -29,7 +29,6 @@ import type { RunContext } from './run-context.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
-const PENDING = 0;
 const RUNNING = 1;
 const DONE = 2;
 const SKIPPED = 3;

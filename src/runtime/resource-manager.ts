@@ -67,11 +67,8 @@ export class ResourceManager {
    * INFEASIBLE_CONSTRAINT if it can never fit, with CancelledError if `signal` aborts first.
    */
   acquire(request: ResourceRequest, signal?: AbortSignal): Promise<void> {
-    try {
-      this.#assertFeasible(request);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const infeasible = this.#infeasible(request);
+    if (infeasible !== null) return Promise.reject(infeasible);
     if (signal?.aborted) return Promise.reject(cancelled(signal));
     if (this.#head === this.#queue.length && this.#fits(request)) {
       this.#take(request);

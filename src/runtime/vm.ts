@@ -64,12 +64,12 @@ export async function vmLoop(
         throw new CancelledError('run cancelled', { cause: signal.reason }); // [VM-5]
       }
       if (req === null) {
-        r = fn.apply(undefined, a as unknown[]);
+        r = Reflect.apply(fn, undefined, a);
         if (isThenable(r)) r = await r;
       } else {
         if (!rm.tryAcquire(req)) await rm.acquire(req, signal); // [VM-4]
         try {
-          r = fn.apply(undefined, a as unknown[]);
+          r = Reflect.apply(fn, undefined, a);
           if (isThenable(r)) r = await r;
         } finally {
           rm.release(req);

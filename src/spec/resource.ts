@@ -123,7 +123,7 @@ export function inject<V = never>(nameOrDef: string | ResourceDef<V>): LazyResul
     kind: 'inject',
     task: null,
     args: [],
-    resource: nameOrDef as string | ResourceDef<unknown>,
+    resource: nameOrDef,
     retry: null,
     cache: null,
     constraints: null,

@@ -98,7 +98,7 @@ export function task<A extends unknown[], R>(
     throw new InvalidArgumentError('task name', name, 'must be a non-empty string');
   }
   const def: TaskDef = Object.freeze({
-    fn: fn as unknown as (...args: never[]) => unknown,
+    fn,
     name,
     pure: options.pure === true,
   });
