@@ -219,6 +219,7 @@ export function describeConnector(name: string, makePair: () => Promise<Connecto
       await sub.ready;
       await b.subscribe('u/#', kept.handler).ready;
       await a.publish('u/1', 1);
+      await eventually(() => gone.got.length === 1 && kept.got.length === 1);
       sub.unsubscribe();
       sub.unsubscribe(); // idempotent
       await a.publish('u/2', 2);
