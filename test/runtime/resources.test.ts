@@ -59,7 +59,9 @@ describe('resources', () => {
     const { log, def } = tracked('run');
     const wait = task(
       (_db: unknown, signal: AbortSignal) =>
-        new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted'))),
+        ),
     );
     const ac = new AbortController();
     const p = new Engine({ resources: [def] }).run(wait(inject('db'), inject('signal')), {
