@@ -126,6 +126,8 @@ export class DirectChannel<T> {
   #head = 0;
   #count = 0;
   #closed = false;
+  /** Non-zero when closed, probed or waited on: `send`'s fast path tests only this. */
+  #special = 0;
   // The single waiter. [DCH-4]
   #waiting = false;
   #resolve: ((v: T | typeof TIMED_OUT) => void) | null = null;
@@ -169,6 +171,7 @@ export class DirectChannel<T> {
       this.#probeTopic = `debug/sample/${owner}`;
       validateTopic(this.#probeTopic);
       this.#probe = probe;
+      this.#special = 1;
       this.#onProbeReject = () => {
         this.#probeFailures++;
       };
@@ -213,15 +216,21 @@ export class DirectChannel<T> {
    * @throws ClosedError after `close()`.
    */
   send(msg: T): boolean {
-    if (this.#closed) throw new ClosedError('channel', this.owner);
     this.#sent++;
-    if (this.#probe !== null) this.#sample(msg);
-    if (this.#waiting) {
-      this.#delivered++;
-      const resolve = this.#resolve!;
-      this.#settle();
-      resolve(msg);
-      return true;
+    // One check for the three rare cases: closed, probe, waiting receiver.
+    if (this.#special !== 0) {
+      if (this.#closed) {
+        this.#sent--;
+        throw new ClosedError('channel', this.owner);
+      }
+      if (this.#probe !== null) this.#sample(msg);
+      if (this.#waiting) {
+        this.#delivered++;
+        const resolve = this.#resolve!;
+        this.#settle();
+        resolve(msg);
+        return true;
+      }
     }
     let buf = this.#buf;
     const count = this.#count;
@@ -286,6 +295,7 @@ export class DirectChannel<T> {
     if (deadline <= this.#clock.now()) return Promise.resolve(TIMED_OUT);
     return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
       this.#waiting = true;
+      this.#special = 1;
       this.#resolve = resolve;
       this.#reject = reject;
       if (deadline !== Infinity) {
@@ -309,6 +319,7 @@ export class DirectChannel<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#special = 1;
     if (this.#waiting) {
       const reject = this.#reject!;
       this.#settle();
@@ -352,6 +363,7 @@ export class DirectChannel<T> {
 
   #settle(): void {
     this.#waiting = false;
+    this.#special = this.#closed || this.#probe !== null ? 1 : 0;
     this.#resolve = null;
     this.#reject = null;
     if (this.#timer !== null) {
