@@ -51,7 +51,7 @@ describe('cascade diag renderer in a terminal', () => {
       '40',
       '-c',
       root,
-      `node ${JSON.stringify(cli)} diag renderer --duration 30; echo "exit=$?"; sleep 60`,
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} diag renderer --duration 30; echo "exit=$?"; sleep 60`,
     );
     await waitFor('the grid', () => {
       const screen = tmux('capture-pane', '-p');

@@ -67,7 +67,12 @@ function registerRenderer(diag: Command): void {
       const metrics =
         flags.log === undefined ? undefined : new MetricsAggregator({ path: flags.log });
       const ac = new AbortController();
-      const stop = (): void => ac.abort();
+      // First Ctrl+C: stop cleanly. A second one: exit now (the 'exit' hooks of the terminal
+      // guard and the metrics log still restore the terminal and flush the log).
+      const stop = (): void => {
+        if (ac.signal.aborted) process.exit(130);
+        ac.abort();
+      };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
       const stdout = process.stdout;

@@ -21,6 +21,8 @@
  * - [LIVE-2] When the promise settles, every timer and listener runLive created is gone: the
  *   process can exit naturally.
  * - [LIVE-3] One `write` per frame (AnsiRenderer [REND-1]).
+ * - [LIVE-4] Backpressure: while `out` needs a drain, frames are skipped (the next one draws
+ *   the latest state), so a slow terminal costs frames, never memory.
  */
 import { Writable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
@@ -192,12 +194,16 @@ class LiveLoop {
         this.#metrics?.record('render_jitter_ms', jitter);
       }
       this.#lastFrameAt = t0;
-      renderer.renderFrame(this.#view);
-      const flush = performance.now() - t0;
-      this.#frames++;
-      this.#flushAll.add(flush);
-      this.#flushSecond.add(flush);
-      this.#metrics?.record('flush_duration_ms', flush);
+      // [LIVE-4] A terminal still busy with the previous frame (an asynchronous stream that
+      // needs a drain) gets no new frame: frames are conflated, never queued without bound.
+      if (!this.#out.writableNeedDrain) {
+        renderer.renderFrame(this.#view);
+        const flush = performance.now() - t0;
+        this.#frames++;
+        this.#flushAll.add(flush);
+        this.#flushSecond.add(flush);
+        this.#metrics?.record('flush_duration_ms', flush);
+      }
       // Deadline pacing: frame n is due at start + n * interval; skip deadlines already past.
       const now = performance.now();
       this.#frameIndex++;

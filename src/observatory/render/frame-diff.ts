@@ -41,8 +41,6 @@ export class FrameDiff {
   readonly #next: Uint8Array;
   /** Level per pixel on screen. [DIFF-2] */
   readonly #drawn: Uint8Array;
-  /** Pixel column of each grid column. */
-  readonly #xToPixel: Int32Array;
   #changedCells = 0;
 
   constructor(source: GridSource, layout: Layout, palette: Palette) {
@@ -53,8 +51,6 @@ export class FrameDiff {
     this.#blockMax = new Float64Array(pixels);
     this.#next = new Uint8Array(pixels);
     this.#drawn = new Uint8Array(pixels).fill(UNKNOWN);
-    this.#xToPixel = new Int32Array(source.width);
-    for (let x = 0; x < source.width; x++) this.#xToPixel[x] = Math.floor(x / layout.block);
   }
 
   /** Character cells written by the last `build()`. */
@@ -92,15 +88,19 @@ export class FrameDiff {
       return;
     }
     blockMax.fill(-Infinity);
-    const xToPixel = this.#xToPixel;
     for (let y = 0; y < height; y++) {
       const rowBase = Math.floor(y / block) * pixelWidth;
       const cellBase = y * width;
-      for (let x = 0; x < width; x++) {
-        const t = lastFlash[cellBase + x];
-        const p = rowBase + xToPixel[x];
-        // NaN (never flashed) never wins the comparison.
-        if (t > blockMax[p]) blockMax[p] = t;
+      // Per pixel, a tight loop over its run of cells in this row; one read-modify-write of
+      // blockMax per pixel instead of per cell. NaN (never flashed) never wins `t > m`.
+      for (let px = 0; px < pixelWidth; px++) {
+        let m = blockMax[rowBase + px];
+        const end = cellBase + Math.min(width, (px + 1) * block);
+        for (let i = cellBase + px * block; i < end; i++) {
+          const t = lastFlash[i];
+          if (t > m) m = t;
+        }
+        blockMax[rowBase + px] = m;
       }
     }
     for (let p = 0; p < next.length; p++) {

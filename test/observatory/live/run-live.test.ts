@@ -1,4 +1,5 @@
 /* eslint-disable no-control-regex -- ANSI escape sequences are what these tests inspect */
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runLive } from '../../../src/observatory/live/run-live.js';
 import {
@@ -179,5 +180,37 @@ describe('runLive without a terminal', () => {
     expect(summary.frames).toBeGreaterThan(15);
     expect(out.text).not.toContain('\x1b');
     expect(out.text).toMatch(/fps=\d+\.\d flush_p99=/);
+  });
+});
+
+describe('runLive backpressure [LIVE-4]', () => {
+  it('skips frames while the output needs a drain, and draws again once it drained', async () => {
+    const writes: string[] = [];
+    // A terminal that takes 300 ms to accept each chunk, with a 1-byte high-water mark.
+    const slow = new Writable({
+      highWaterMark: 1,
+      decodeStrings: false,
+      write(chunk: unknown, _enc, cb: () => void) {
+        writes.push(String(chunk));
+        setTimeout(cb, 300);
+      },
+    });
+    // Busy enough that every frame has changes to write.
+    const source = new SyntheticGridSource({ sources: 400, rate: 10, width: 20, height: 20 });
+    source.start();
+    const summary = await runLive({
+      source,
+      out: slow,
+      isTTY: true,
+      fps: 60,
+      signal: new AbortController().signal,
+      durationMs: 700,
+    });
+    source.stop();
+    // at 60 fps 700 ms would be ~42 frames; a terminal taking 300 ms per write accepts ~3
+    expect(summary.frames).toBeGreaterThanOrEqual(1);
+    expect(summary.frames).toBeLessThanOrEqual(4);
+    expect(writes.length).toBeLessThanOrEqual(summary.frames + 2);
+    await new Promise((r) => setTimeout(r, 700)); // let the slow stream finish its callbacks
   });
 });
