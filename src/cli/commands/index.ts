@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { register as registerDiag } from './diag.js';
+import { register as registerBench } from './bench.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDiag];
+export const commands: RegisterCommand[] = [registerDiag, registerBench];
