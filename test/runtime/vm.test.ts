@@ -49,7 +49,7 @@ describe('VM mode [VM-1..5]', () => {
   it('runs 1,000,000 async iterations in constant stack and flat memory', async () => {
     const depths: number[] = [];
     const agent = task(async ({ n }: { n: number }): Promise<number | TailCall> => {
-      await undefined;
+      await Promise.resolve();
       if (n === 10 || n === N - 10) depths.push(stackDepth());
       return n === N ? n : tailCall({ n: n + 1 });
     });
