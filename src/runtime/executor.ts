@@ -121,7 +121,8 @@ class GraphRun {
     if (this.#pumping) return;
     this.#pumping = true;
     const work = this.#work;
-    while (work.length > 0 && !this.#failed) this.#ready(work.pop()!); // [EXE-6]
+    // FIFO, so nodes start in graph order; a work list, not recursion [EXE-6]
+    for (let k = 0; k < work.length && !this.#failed; k++) this.#ready(work[k]);
     work.length = 0;
     this.#pumping = false;
     this.#checkDone();

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { register as registerDiag } from './diag.js';
 import { register as registerBench } from './bench.js';
+import { register as registerDemo } from './demo.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDiag, registerBench];
+export const commands: RegisterCommand[] = [registerDiag, registerBench, registerDemo];
