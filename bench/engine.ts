@@ -1,0 +1,144 @@
+/**
+ * Engine benchmark: per-task overhead of a 10,000-node graph (wide: 10k independent leaves
+ * joined by one; deep: a chain of 10k), and VM iterations per second for trivial sync and
+ * async agents (plus one with per-iteration constraints, and a plain-loop baseline).
+ * Prints parameters, machine and a table of medians; `--json` prints JSON. Never fails on time.
+ *
+ *   npx tsx bench/engine.ts [--reps 7] [--nodes 10000] [--iterations 1000000] [--json]
+ */
+import { availableParallelism } from 'node:os';
+import { task, tailCall, type LazyResult } from '../src/spec/index.js';
+import { Engine, ResourceManager } from '../src/runtime/index.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
+  return v;
+}
+
+const reps = arg('reps', 7);
+const nodes = arg('nodes', 10_000);
+const iterations = arg('iterations', 1_000_000);
+const json = process.argv.includes('--json');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm-up
+  const out: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+const engine = new Engine();
+const leaf = task((i: number) => i, { name: 'leaf' });
+const join = task((xs: number[]) => xs.length, { name: 'join' });
+const inc = task((x: number) => x + 1, { name: 'inc' });
+
+function wide(): LazyResult<number> {
+  const leaves: LazyResult<number>[] = [];
+  for (let i = 0; i < nodes - 1; i++) leaves.push(leaf(i));
+  return join(leaves);
+}
+function deep(): LazyResult<number> {
+  let l: LazyResult<number> = inc(0);
+  for (let i = 1; i < nodes; i++) l = inc(l);
+  return l;
+}
+
+const syncAgent = task(({ n }: { n: number }): unknown => (n === 0 ? 0 : tailCall({ n: n - 1 })));
+const asyncAgent = task(async ({ n }: { n: number }): Promise<unknown> =>
+  n === 0 ? 0 : tailCall({ n: n - 1 }),
+);
+const constrained = new Engine({ resourceManager: new ResourceManager({ cpu_slot: 4 }) });
+
+function plainLoop(n: number): Promise<number> {
+  const step = (o: { n: number }): { n: number } | number => (o.n === 0 ? 0 : { n: o.n - 1 });
+  let r: { n: number } | number = { n };
+  while (typeof r !== 'number') r = step(r);
+  return Promise.resolve(r);
+}
+
+interface Row {
+  case: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+}
+const rows: Row[] = [];
+
+function perTask(name: string, ms: number[]): void {
+  const us = ms.map((t) => (t * 1000) / nodes);
+  rows.push({
+    case: name,
+    unit: 'µs/task',
+    median: median(us),
+    min: Math.min(...us),
+    max: Math.max(...us),
+  });
+}
+function perSecond(name: string, ms: number[]): void {
+  const ips = ms.map((t) => iterations / (t / 1000));
+  rows.push({
+    case: name,
+    unit: 'iter/s',
+    median: median(ips),
+    min: Math.min(...ips),
+    max: Math.max(...ips),
+  });
+}
+
+const wideTarget = wide();
+const deepTarget = deep();
+perTask(`wide graph (${nodes} nodes), run only`, await timeIt(() => engine.run(wideTarget)));
+perTask(`wide graph (${nodes} nodes), build + run`, await timeIt(() => engine.run(wide())));
+perTask(`deep chain (${nodes} nodes), run only`, await timeIt(() => engine.run(deepTarget)));
+perSecond(
+  'VM sync agent',
+  await timeIt(() => engine.run(syncAgent({ n: iterations }), { vm: true })),
+);
+perSecond(
+  'VM async agent',
+  await timeIt(() => engine.run(asyncAgent({ n: iterations }), { vm: true })),
+);
+perSecond(
+  'VM sync agent + constraints/iter',
+  await timeIt(() =>
+    constrained.run(syncAgent({ n: iterations }).withConstraints({ cpu_slot: 1 }), { vm: true }),
+  ),
+);
+perSecond('plain JS loop (baseline)', await timeIt(() => plainLoop(iterations)));
+
+const machine = { cores: availableParallelism(), node: process.version };
+const params = { reps, nodes, iterations };
+if (json) {
+  process.stdout.write(
+    `${JSON.stringify({ benchmark: 'engine', machine, params, rows }, null, 2)}\n`,
+  );
+} else {
+  process.stdout.write(
+    `engine benchmark — ${machine.cores} cores, Node ${machine.node}; reps=${reps} (median), nodes=${nodes}, iterations=${iterations}\n\n`,
+  );
+  const fmt = (x: number): string =>
+    x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(2);
+  const w = Math.max(...rows.map((r) => r.case.length));
+  process.stdout.write(
+    `${'case'.padEnd(w)}  ${'median'.padStart(14)}  ${'min'.padStart(14)}  ${'max'.padStart(14)}  unit\n`,
+  );
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.case.padEnd(w)}  ${fmt(r.median).padStart(14)}  ${fmt(r.min).padStart(14)}  ${fmt(r.max).padStart(14)}  ${r.unit}\n`,
+    );
+  }
+}
