@@ -57,8 +57,9 @@ function deep(): LazyResult<number> {
 }
 
 const syncAgent = task(({ n }: { n: number }): unknown => (n === 0 ? 0 : tailCall({ n: n - 1 })));
-const asyncAgent = task(async ({ n }: { n: number }): Promise<unknown> =>
-  n === 0 ? 0 : tailCall({ n: n - 1 }),
+// A trivial async agent: one awaited promise per iteration.
+const asyncAgent = task(({ n }: { n: number }): Promise<unknown> =>
+  Promise.resolve(n === 0 ? 0 : tailCall({ n: n - 1 })),
 );
 const constrained = new Engine({ resourceManager: new ResourceManager({ cpu_slot: 4 }) });
 
