@@ -95,7 +95,6 @@ export class RetainedStore {
     const levels = pattern.split('/');
     const root = this.#root;
     if (root.children === null) return;
-    const leadingWildcard = levels[0] === '+' || levels[0] === '#';
     if (levels[0] === '#') {
       for (const [level, child] of root.children) {
         if (!isSystemTopic(level)) visitAll(child, fn);
@@ -104,7 +103,7 @@ export class RetainedStore {
     }
     if (levels[0] === '+') {
       for (const [level, child] of root.children) {
-        if (!(leadingWildcard && isSystemTopic(level))) walk(child, levels, 1, fn);
+        if (!isSystemTopic(level)) walk(child, levels, 1, fn); // [MQTT-4.7.2-1]
       }
       return;
     }

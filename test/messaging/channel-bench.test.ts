@@ -31,7 +31,7 @@ describe('channel benchmark', () => {
     expect(r.machine.cores).toBeGreaterThan(0);
     const text = formatChannelBench(r);
     expect(text).toMatch(/12 producers x 300 messages, fan-out 5/);
-    expect(text).toMatch(/LocalBus vs mqemitter/);
+    expect(text).toMatch(/paired ratios: LocalBus vs mqemitter/);
   });
 
   it('validates its options, naming them', () => {

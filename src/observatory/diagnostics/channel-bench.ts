@@ -72,11 +72,12 @@ export interface ChannelBenchResult {
   params: Required<Omit<ChannelBenchOptions, 'scenarios'>> & { scenarios: ScenarioName[] };
   machine: { cores: number; cpu: string; node: string; platform: string };
   rows: ChannelBenchRow[];
-  /** Ratios measured side by side in this run. */
+  /** Ratios measured side by side in this run (median over repetitions of paired runs). */
   ratios: {
     localbusVsMqemitter: number;
     wildcardVsMqemitterWildcard: number;
     directVsLocalbus: number;
+    localbusVsEventEmitter: number;
   };
   /** The Python original on this kind of machine, msgs/s, for reference. */
   reference: { pythonBus: number; pythonDirect: number; busTarget: number; directTarget: number };
@@ -334,7 +335,14 @@ export async function runChannelBench(
       runs: rs.map((r) => r.rate),
     };
   });
-  const rate = (s: ScenarioName): number => rows.find((r) => r.scenario === s)?.msgsPerSec ?? NaN;
+  // Ratios pair runs of the same repetition (run back to back), then take the median: on a
+  // shared, noisy machine this is steadier than a ratio of two medians.
+  const ratio = (a: ScenarioName, b: ScenarioName): number => {
+    const ra = runs.get(a);
+    const rb = runs.get(b);
+    if (ra === undefined || rb === undefined) return NaN;
+    return median(ra.map((r, i) => r.rate / rb[i].rate));
+  };
   return {
     params: o,
     machine: {
@@ -345,9 +353,10 @@ export async function runChannelBench(
     },
     rows,
     ratios: {
-      localbusVsMqemitter: rate('localbus') / rate('mqemitter'),
-      wildcardVsMqemitterWildcard: rate('localbus-wildcard') / rate('mqemitter-wildcard'),
-      directVsLocalbus: rate('direct') / rate('localbus'),
+      localbusVsMqemitter: ratio('localbus', 'mqemitter'),
+      wildcardVsMqemitterWildcard: ratio('localbus-wildcard', 'mqemitter-wildcard'),
+      directVsLocalbus: ratio('direct', 'localbus'),
+      localbusVsEventEmitter: ratio('localbus', 'eventemitter'),
     },
     reference: {
       pythonBus: 0.57e6,
@@ -395,8 +404,9 @@ export function formatChannelBench(r: ChannelBenchResult): string {
   lines.push(line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), '');
   const ref = r.reference;
   lines.push(
-    `LocalBus vs mqemitter: ${fmtX(r.ratios.localbusVsMqemitter)} (exact), ` +
-      `${fmtX(r.ratios.wildcardVsMqemitterWildcard)} (wildcard); direct vs LocalBus: ${fmtX(r.ratios.directVsLocalbus)}`,
+    `paired ratios: LocalBus vs mqemitter ${fmtX(r.ratios.localbusVsMqemitter)} (exact), ` +
+      `${fmtX(r.ratios.wildcardVsMqemitterWildcard)} (wildcard); LocalBus vs EventEmitter ` +
+      `${fmtX(r.ratios.localbusVsEventEmitter)}; direct vs LocalBus ${fmtX(r.ratios.directVsLocalbus)}`,
     `vs the Python original (bus ${fmtRate(ref.pythonBus)}, direct ${fmtRate(ref.pythonDirect)}): ` +
       `bus ${fmtX(rateOf(r, 'localbus') / ref.pythonBus)} (aim 15x = ${fmtRate(ref.busTarget)}), ` +
       `direct ${fmtX(rateOf(r, 'direct') / ref.pythonDirect)} (aim 30x = ${fmtRate(ref.directTarget)})`,
