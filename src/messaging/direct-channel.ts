@@ -142,7 +142,6 @@ export class DirectChannel<T> {
   #onProbeReject: (() => void) | null = null;
   // Counters. [DCH-3]
   #sent = 0;
-  #delivered = 0;
   #dropped = 0;
   #rejected = 0;
   #sampled = 0;
@@ -202,7 +201,8 @@ export class DirectChannel<T> {
   get stats(): ChannelStats {
     return {
       sent: this.#sent,
-      delivered: this.#delivered,
+      // Derived from [DCH-3]: one counter fewer to bump on the hot path.
+      delivered: this.#sent - this.#dropped - this.#rejected - this.#count,
       dropped: this.#dropped,
       rejected: this.#rejected,
       sampled: this.#sampled,
@@ -225,7 +225,6 @@ export class DirectChannel<T> {
       }
       if (this.#probe !== null) this.#sample(msg);
       if (this.#waiting) {
-        this.#delivered++;
         const resolve = this.#resolve!;
         this.#settle();
         resolve(msg);
@@ -254,7 +253,6 @@ export class DirectChannel<T> {
     buf[head] = undefined; // do not keep the message alive
     this.#head = head + 1 === buf.length ? 0 : head + 1;
     this.#count--;
-    this.#delivered++;
     return msg;
   }
 
