@@ -20,7 +20,14 @@ import { runLive, type LiveSummary } from '../live/run-live.js';
 import type { MetricsAggregator } from '../metrics/metrics-aggregator.js';
 import type { GridSource, GridStatus } from '../render/grid-source.js';
 
-/** Options of a {@link SyntheticGridSource}. */
+/**
+ * Options of a {@link SyntheticGridSource}.
+ *
+ * @example
+ * ```ts
+ * const options: SyntheticGridSourceOptions = { sources: 5000, rate: 2, width: 50, height: 50 };
+ * ```
+ */
 export interface SyntheticGridSourceOptions {
   /** Number of sources S (>= 1). */
   sources: number;
@@ -170,7 +177,14 @@ export class SyntheticGridSource implements GridSource {
   }
 }
 
-/** Options of {@link runRendererDiag}. */
+/**
+ * Options of {@link runRendererDiag}.
+ *
+ * @example
+ * ```ts
+ * const options: RendererDiagOptions = { out: process.stdout, isTTY: true, signal: ac.signal, sources: 5000 };
+ * ```
+ */
 export interface RendererDiagOptions {
   /** Number of synthetic sources; default 5000. */
   sources?: number;
@@ -191,7 +205,14 @@ export interface RendererDiagOptions {
   signal: AbortSignal;
 }
 
-/** What `runRendererDiag` reports: its parameters and the live loop's figures. */
+/**
+ * What `runRendererDiag` reports: its parameters and the live loop's figures.
+ *
+ * @example
+ * ```ts
+ * const { fps, flushP99Ms, interrupted } = await runRendererDiag(options);
+ * ```
+ */
 export interface RendererDiagResult extends LiveSummary {
   sources: number;
   rate: number;

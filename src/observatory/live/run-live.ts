@@ -35,7 +35,14 @@ import { formatProgressLine, type ViewFigures } from '../render/status-bar.js';
 import { TerminalGuard } from '../render/terminal-guard.js';
 import { EventLoopLagSampler } from './event-loop-lag.js';
 
-/** Options of {@link runLive}. */
+/**
+ * Options of {@link runLive}.
+ *
+ * @example
+ * ```ts
+ * const options: LiveOptions = { source, out: process.stdout, isTTY: true, fps: 30, signal: ac.signal };
+ * ```
+ */
 export interface LiveOptions {
   source: GridSource;
   out: NodeJS.WriteStream | Writable;
@@ -56,7 +63,14 @@ export interface LiveOptions {
   colors?: ColorMode;
 }
 
-/** What a live run measured. Percentiles are NaN when there was no sample. */
+/**
+ * What a live run measured. Percentiles are NaN when there was no sample.
+ *
+ * @example
+ * ```ts
+ * const { fps, renderJitterP99Ms } = await runLive(options);
+ * ```
+ */
 export interface LiveSummary {
   frames: number;
   fps: number;

@@ -16,7 +16,14 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { InvalidArgumentError } from '../../errors.js';
 import { SampleReservoir } from './sample-reservoir.js';
 
-/** Aggregate of one metric over one interval. */
+/**
+ * Aggregate of one metric over one interval.
+ *
+ * @example
+ * ```ts
+ * const fps: MetricStats = { count: 1, min: 30, avg: 30, max: 30, p99: 30 };
+ * ```
+ */
 export interface MetricStats {
   count: number;
   min: number;
@@ -25,7 +32,15 @@ export interface MetricStats {
   p99: number;
 }
 
-/** One JSONL line. */
+/**
+ * One JSONL line.
+ *
+ * @example
+ * ```ts
+ * const line = JSON.parse(text) as MetricsLine;
+ * console.log(line.metrics.fps?.avg);
+ * ```
+ */
 export interface MetricsLine {
   /** `now()` at the end of the interval, ms. */
   t: number;
@@ -34,7 +49,14 @@ export interface MetricsLine {
   metrics: Record<string, MetricStats>;
 }
 
-/** Options of a {@link MetricsAggregator}. */
+/**
+ * Options of a {@link MetricsAggregator}.
+ *
+ * @example
+ * ```ts
+ * const options: MetricsAggregatorOptions = { path: 'run.jsonl', intervalMs: 1000 };
+ * ```
+ */
 export interface MetricsAggregatorOptions {
   /** JSONL file to write (created or truncated). Without it, lines only go to `onLine`. */
   path?: string;

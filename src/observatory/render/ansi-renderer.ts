@@ -15,7 +15,14 @@ import { computeLayout, type Layout } from './layout.js';
 import { Palette, type ColorMode } from './palette.js';
 import { formatStatusBar, type ViewFigures } from './status-bar.js';
 
-/** Options of an {@link AnsiRenderer}. */
+/**
+ * Options of an {@link AnsiRenderer}.
+ *
+ * @example
+ * ```ts
+ * const options: AnsiRendererOptions = { source, out: process.stdout, columns: 100, rows: 40, colors: 'truecolor' };
+ * ```
+ */
 export interface AnsiRendererOptions {
   source: GridSource;
   out: Writable;

@@ -10,10 +10,24 @@
  *   flash, falling linearly to 0 over `0.3 * periodMs` (see {@link brightnessAt}).
  */
 
-/** The fraction of the period over which a flash fades out. [GRID-2] */
+/**
+ * The fraction of the period over which a flash fades out. [GRID-2]
+ *
+ * @example
+ * ```ts
+ * const fadeMs = FLASH_DECAY_FRACTION * 5000; // 1500 ms for a 5 s period
+ * ```
+ */
 export const FLASH_DECAY_FRACTION = 0.3;
 
-/** The figures the status bar and the plain progress line show. */
+/**
+ * The figures the status bar and the plain progress line show.
+ *
+ * @example
+ * ```ts
+ * const s: GridStatus = { agents: 2500, r: 0.41, flashesPerSec: 503, simTimeMs: 12_000, clock: 'real', speed: 1 };
+ * ```
+ */
 export interface GridStatus {
   /** Number of agents (sources) feeding the grid. */
   agents: number;

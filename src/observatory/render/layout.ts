@@ -13,10 +13,25 @@
  * - [LAY-2] `block` is the smallest that fits: the view downsamples no more than it must.
  */
 
-/** Lines reserved at the top of the screen for the status bar. */
+/**
+ * Lines reserved at the top of the screen for the status bar.
+ *
+ * @example
+ * ```ts
+ * const gridLines = rows - STATUS_ROWS;
+ * ```
+ */
 export const STATUS_ROWS = 1;
 
-/** How the grid is mapped to character cells. */
+/**
+ * How the grid is mapped to character cells.
+ *
+ * @example
+ * ```ts
+ * const l: Layout = computeLayout(1000, 1000, 100, 40);
+ * console.log(l.mode, l.block); // 'half' 13
+ * ```
+ */
 export interface Layout {
   /** `cell`: 2 chars per pixel; `half`: 2 pixels (top/bottom) per char; `none`: no room. */
   readonly mode: 'cell' | 'half' | 'none';

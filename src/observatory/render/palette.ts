@@ -9,13 +9,34 @@
  * - [PAL-3] Escape strings are built once per palette, never per frame.
  */
 
-/** Number of brightness levels. */
+/**
+ * Number of brightness levels.
+ *
+ * @example
+ * ```ts
+ * const flashLevel = LEVELS - 1;
+ * ```
+ */
 export const LEVELS = 16;
 
-/** How colours are written: xterm 256-colour indexes or 24-bit truecolor. */
+/**
+ * How colours are written: xterm 256-colour indexes or 24-bit truecolor.
+ *
+ * @example
+ * ```ts
+ * const mode: ColorMode = process.env.COLORTERM === 'truecolor' ? 'truecolor' : '256';
+ * ```
+ */
 export type ColorMode = '256' | 'truecolor';
 
-/** An RGB triple, 0..255 each. */
+/**
+ * An RGB triple, 0..255 each.
+ *
+ * @example
+ * ```ts
+ * const yellow: Rgb = [255, 230, 60];
+ * ```
+ */
 export type Rgb = readonly [number, number, number];
 
 // Key colours of the ramp, at evenly spaced positions from level 0 to level LEVELS - 1.

@@ -9,7 +9,14 @@
  */
 import type { GridStatus } from './grid-source.js';
 
-/** Figures the view measures itself. */
+/**
+ * Figures the view measures itself.
+ *
+ * @example
+ * ```ts
+ * const view: ViewFigures = { fps: 30, flushP99Ms: 1.2, lagP99Ms: 3.4 };
+ * ```
+ */
 export interface ViewFigures {
   /** Frames per second over the last second. */
   fps: number;

@@ -12,9 +12,23 @@
 import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
-/** Alternate screen on, cursor hidden, colours reset, screen cleared. */
+/**
+ * Alternate screen on, cursor hidden, colours reset, screen cleared.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(ENTER_SEQUENCE);
+ * ```
+ */
 export const ENTER_SEQUENCE = '\x1b[?1049h\x1b[?25l\x1b[0m\x1b[2J';
-/** Colours reset, cursor shown, alternate screen off. [TERM-1] */
+/**
+ * Colours reset, cursor shown, alternate screen off. [TERM-1]
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(RESTORE_SEQUENCE);
+ * ```
+ */
 export const RESTORE_SEQUENCE = '\x1b[0m\x1b[?25h\x1b[?1049l';
 
 /**
