@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'web/vendor/', '**/*.cpuprofile'] },
+  {
+    ignores: [
+      'dist/',
+      '.readme-tmp/',
+      'node_modules/',
+      'coverage/',
+      'web/vendor/',
+      '**/*.cpuprofile',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

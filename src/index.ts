@@ -1,6 +1,10 @@
 /**
  * Cascade: the curated public surface. Layers are also reachable one by one through the
- * subpath exports (`cascade/runtime`, `cascade/messaging`, ...).
+ * subpath exports (`cascade/spec`, `cascade/runtime`, `cascade/messaging`, ...).
  */
 export * from './errors.js';
+export * from './spec/index.js';
+export * from './graph/index.js';
 export * from './runtime/index.js';
+export * from './messaging/index.js';
+export * from './observatory/index.js';

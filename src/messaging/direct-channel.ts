@@ -96,7 +96,15 @@ export interface ChannelStats {
 const WALL_CLOCK: Pick<Clock, 'now' | 'setTimer'> = {
   now: () => performance.now(),
   setTimer(deadline: number, fn: () => void): TimerHandle {
-    const t = setTimeout(fn, Math.max(0, deadline - performance.now()));
+    // setTimeout may fire up to a millisecond before performance.now() reaches the deadline
+    // (it uses a coarser clock); re-arm for the rest so a timeout never fires early [CLK-2].
+    let t: ReturnType<typeof setTimeout>;
+    const check = (): void => {
+      const left = deadline - performance.now();
+      if (left > 0) t = setTimeout(check, Math.ceil(left));
+      else fn();
+    };
+    t = setTimeout(check, Math.max(0, Math.ceil(deadline - performance.now())));
     return { cancel: () => clearTimeout(t) };
   },
 };

@@ -1,2 +1,39 @@
-/** The observatory layer. */
-export {};
+/**
+ * The observatory layer: the firefly experiment (topology, agents, monitor, kernel), the
+ * terminal view and live loop, the metrics log and the diagnostics.
+ */
+export { TorusTopology } from './topology.js';
+export { ConvergenceMonitor } from './monitors/convergence-monitor.js';
+export type { OrderSample } from './monitors/convergence-monitor.js';
+export { FireflyTelemetry } from './experiments/firefly-telemetry.js';
+export {
+  resolveModelParams,
+  DEFAULT_PERIOD_MS,
+  DEFAULT_NUDGE_MS,
+  DEFAULT_JITTER_MS,
+} from './experiments/firefly-params.js';
+export type { FireflyModelParams } from './experiments/firefly-params.js';
+export { FireflyKernel } from './experiments/firefly-kernel.js';
+export { FireflyExperiment } from './experiments/firefly-experiment.js';
+export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
+export { runFireflies } from './experiments/firefly-run.js';
+export type { FireflyRunOptions, FireflyRunSummary } from './experiments/firefly-run.js';
+export { firefly, fireflyStep, FireflyState, FLASH_TOPIC } from './agents/firefly-agent.js';
+export type { FireflyWorld, FireflyArgs, FlashMessage } from './agents/firefly-agent.js';
+export * from './render/index.js';
+export * from './metrics/index.js';
+export * from './live/index.js';
+export {
+  SyntheticGridSource,
+  runRendererDiag,
+  validateSyntheticOptions,
+} from './diagnostics/renderer-diag.js';
+export type { RendererDiagOptions, RendererDiagResult } from './diagnostics/renderer-diag.js';
+export { profileWork, topSelfTime } from './diagnostics/cpu-profile.js';
+export type { SelfTimeRow } from './diagnostics/cpu-profile.js';
+export {
+  runChannelBench,
+  formatChannelBench,
+  resolveChannelBenchOptions,
+  SCENARIOS,
+} from './diagnostics/channel-bench.js';

@@ -70,6 +70,8 @@ export class Scheduler {
   readonly clock: RealClock | VirtualClock;
   readonly rng: SeededRng;
   readonly seed: number;
+  /** Simulated ms per wall ms: the real clock's speed, 1 for the virtual clock. */
+  readonly speed: number;
   readonly stats: SchedulerStats = {
     fired: 0,
     slices: 0,
@@ -114,11 +116,13 @@ export class Scheduler {
       const clock = new RealClock(tickMs, options.speed ?? 1);
       clock.onEarlier = () => this.#wakeUp();
       this.clock = clock;
+      this.speed = clock.speed;
     } else {
       if (options.speed !== undefined && options.speed !== 1) {
         throw new InvalidArgumentError('speed', options.speed, 'applies to the real clock only');
       }
       this.clock = new VirtualClock(tickMs);
+      this.speed = 1;
     }
   }
 

@@ -15,6 +15,7 @@ import {
   type ScenarioName,
 } from '../../observatory/diagnostics/channel-bench.js';
 import { UsageError } from '../usage-error.js';
+import { parseNumber } from '../parse.js';
 
 /** The subcommands of `cascade bench`. */
 const benchSubcommands: Array<(bench: Command) => void> = [registerChannels];
@@ -82,9 +83,5 @@ function registerChannels(bench: Command): void {
 }
 
 function parseCount(option: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isInteger(value) || value < 1) {
-    throw new UsageError(`${option} must be an integer >= 1, got "${text}"`);
-  }
-  return value;
+  return parseNumber(option, text, { integer: true, min: 1 });
 }

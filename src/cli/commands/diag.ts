@@ -4,6 +4,7 @@
  * function `(diag: Command) => void` and one line in that list.
  *
  * - `cascade diag renderer`: the terminal view fed by synthetic sources.
+ * - `cascade diag headless`: the full firefly experiment without rendering (diag-headless.ts).
  */
 import type { Command } from 'commander';
 import { MetricsAggregator } from '../../observatory/metrics/metrics-aggregator.js';
@@ -12,10 +13,11 @@ import {
   validateSyntheticOptions,
   type RendererDiagResult,
 } from '../../observatory/diagnostics/renderer-diag.js';
-import { UsageError } from '../usage-error.js';
+import { parseGrid, parseNumber } from '../parse.js';
+import { registerHeadless } from './diag-headless.js';
 
 /** The subcommands of `cascade diag`. */
-const diagSubcommands: Array<(diag: Command) => void> = [registerRenderer];
+const diagSubcommands: Array<(diag: Command) => void> = [registerRenderer, registerHeadless];
 
 /**
  * Add `cascade diag` and its subcommands to the program.
@@ -113,37 +115,4 @@ function formatSummary(r: RendererDiagResult): string {
     `  flush p99 ${ms(r.flushP99Ms)}  render jitter p99 ${ms(r.renderJitterP99Ms)}` +
     `  event-loop lag p99 ${ms(r.eventLoopLagP99Ms)}\n`
   );
-}
-
-function parseNumber(
-  option: string,
-  text: string,
-  rule: { integer?: boolean; min: number; exclusive?: boolean; max?: number },
-): number {
-  const value = Number(text);
-  const bad =
-    text.trim() === '' ||
-    !Number.isFinite(value) ||
-    (rule.integer === true && !Number.isInteger(value)) ||
-    (rule.exclusive === true ? value <= rule.min : value < rule.min) ||
-    (rule.max !== undefined && value > rule.max);
-  if (bad) {
-    const kind = rule.integer === true ? 'an integer' : 'a number';
-    const range = `${rule.exclusive === true ? '>' : '>='} ${rule.min}`;
-    const max = rule.max === undefined ? '' : ` and <= ${rule.max}`;
-    throw new UsageError(`${option} must be ${kind} ${range}${max}, got "${text}"`);
-  }
-  return value;
-}
-
-function parseGrid(text: string): { width: number; height: number } {
-  const m = /^(\d+)x(\d+)$/i.exec(text.trim());
-  const width = m === null ? NaN : Number(m[1]);
-  const height = m === null ? NaN : Number(m[2]);
-  if (!(width >= 1 && height >= 1)) {
-    throw new UsageError(
-      `--grid must be WxH with W and H integers >= 1 (e.g. 50x50), got "${text}"`,
-    );
-  }
-  return { width, height };
 }

@@ -3,10 +3,18 @@
  * (with its own --help) to the program.
  */
 import type { Command } from 'commander';
+import { register as registerFireflies } from './fireflies.js';
 import { register as registerDiag } from './diag.js';
+import { register as registerProfile } from './profile.js';
 import { register as registerBench } from './bench.js';
 import { register as registerDemo } from './demo.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerDiag, registerBench, registerDemo];
+export const commands: RegisterCommand[] = [
+  registerFireflies,
+  registerDiag,
+  registerProfile,
+  registerBench,
+  registerDemo,
+];

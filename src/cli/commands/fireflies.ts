@@ -1,0 +1,244 @@
+/**
+ * `cascade fireflies`: the firefly synchronisation experiment, live in the terminal (the
+ * command `npm start` runs). Parses and checks every option before anything starts (exit 2 on
+ * a bad value), runs `runFireflies`, prints the summary. Ctrl+C stops the run cleanly.
+ */
+import type { Command } from 'commander';
+import { runFireflies } from '../../observatory/experiments/firefly-run.js';
+import type {
+  FireflyRunOptions,
+  FireflyRunSummary,
+} from '../../observatory/experiments/firefly-run.js';
+import { resolveModelParams } from '../../observatory/experiments/firefly-params.js';
+import { parseGrid, parseNumber } from '../parse.js';
+import { UsageError } from '../usage-error.js';
+
+export interface FirefliesFlags {
+  agents?: string;
+  grid?: string;
+  period: string;
+  nudge: string;
+  refractory?: string;
+  jitter: string;
+  duration?: string;
+  seed: string;
+  clock: string;
+  speed: string;
+  limit?: string;
+  visualize?: boolean;
+  log?: string;
+  json?: boolean;
+  fps?: string;
+  sampleRate: string;
+}
+
+/** Turn the flags into run options, or throw a UsageError naming the bad one. */
+export function parseFirefliesFlags(
+  flags: FirefliesFlags,
+  isTTY: boolean,
+): Omit<FireflyRunOptions, 'out' | 'isTTY' | 'signal'> {
+  if (flags.agents !== undefined && flags.grid !== undefined) {
+    throw new UsageError('give either --agents or --grid, not both');
+  }
+  let width = 50;
+  let height = 50;
+  if (flags.grid !== undefined) ({ width, height } = parseGrid(flags.grid));
+  if (flags.agents !== undefined) {
+    const n = parseNumber('--agents', flags.agents, { integer: true, min: 1 });
+    const side = Math.round(Math.sqrt(n));
+    if (side * side !== n) {
+      const w = Math.max(1, Math.floor(Math.sqrt(n)));
+      throw new UsageError(
+        `--agents must be a perfect square (the grid is square), got ${n}; ` +
+          `use --grid WxH for other shapes, e.g. --grid ${w}x${Math.ceil(n / w)}`,
+      );
+    }
+    width = height = side;
+  }
+  const periodMs = parseNumber('--period', flags.period, { min: 0, exclusive: true }) * 1000;
+  const nudgeMs = parseNumber('--nudge', flags.nudge, { min: 0 }) * 1000;
+  const refractoryMs =
+    flags.refractory === undefined
+      ? undefined
+      : parseNumber('--refractory', flags.refractory, { min: 0 }) * 1000;
+  const jitterMs = parseNumber('--jitter', flags.jitter, { min: 0 }) * 1000;
+  if (nudgeMs >= periodMs) {
+    throw new UsageError(
+      `--nudge (${flags.nudge} s) must be smaller than --period (${flags.period} s)`,
+    );
+  }
+  if (refractoryMs !== undefined && refractoryMs >= periodMs) {
+    throw new UsageError(
+      `--refractory (${flags.refractory} s) must be smaller than --period (${flags.period} s)`,
+    );
+  }
+  // the model's own checks, as a usage error
+  try {
+    resolveModelParams({
+      periodMs,
+      nudgeMs,
+      jitterMs,
+      ...(refractoryMs !== undefined && { refractoryMs }),
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (flags.clock !== 'real' && flags.clock !== 'virtual') {
+    throw new UsageError(`--clock must be "real" or "virtual", got "${flags.clock}"`);
+  }
+  const speed = parseNumber('--speed', flags.speed, { min: 0, exclusive: true });
+  if (flags.clock === 'virtual' && speed !== 1) {
+    throw new UsageError(
+      '--speed applies to --clock real (the virtual clock runs as fast as it can)',
+    );
+  }
+  const visualize = flags.visualize !== false;
+  const durationMs =
+    flags.duration !== undefined
+      ? parseNumber('--duration', flags.duration, { min: 0, exclusive: true }) * 1000
+      : visualize && isTTY
+        ? undefined
+        : 60_000;
+  return {
+    width,
+    height,
+    periodMs,
+    nudgeMs,
+    jitterMs,
+    ...(refractoryMs !== undefined && { refractoryMs }),
+    seed: parseNumber('--seed', flags.seed, { integer: true, min: 0 }),
+    clock: flags.clock,
+    speed,
+    ...(flags.limit !== undefined && {
+      limit: parseNumber('--limit', flags.limit, { integer: true, min: 1 }),
+    }),
+    visualize,
+    ...(durationMs !== undefined && { durationMs }),
+    ...(flags.log !== undefined && { logPath: flags.log }),
+    ...(flags.fps !== undefined && {
+      fps: parseNumber('--fps', flags.fps, { min: 0, exclusive: true, max: 1000 }),
+    }),
+    sampleRate: parseNumber('--sample-rate', flags.sampleRate, { min: 0, max: 1 }),
+  };
+}
+
+/** The plain-text summary printed at the end of a run. */
+export function formatFireflySummary(s: FireflyRunSummary): string {
+  const t = (v: number | null): string => (v === null ? 'not reached' : `${v.toFixed(0)} s`);
+  const lines = [
+    `cascade fireflies: ${s.agents} agents (${s.width}x${s.height}), ${s.clock} clock` +
+      `${s.clock === 'real' && s.speed !== 1 ? ` x${s.speed}` : ''}, seed ${s.seed}` +
+      `${s.cancelled ? ' (stopped by Ctrl+C)' : ''}`,
+    `  simulated ${(s.simTimeMs / 1000).toFixed(1)} s in ${(s.wallMs / 1000).toFixed(1)} s wall ` +
+      `(${s.simSecondsPerWallSecond.toFixed(2)} sim s per wall s)`,
+    `  flashes ${s.flashes}  ${s.flashesPerSec.toFixed(1)}/s (nominal N/T ${s.expectedFlashesPerSec.toFixed(1)}/s)` +
+      `  pulses discarded (refractory) ${s.discardedPulses}  dropped (inbox full) ${s.droppedPulses}`,
+    `  R final ${s.finalR.toFixed(3)}  reached 0.5 at ${t(s.rReached['0.5'])}, ` +
+      `0.8 at ${t(s.rReached['0.8'])}, 0.9 at ${t(s.rReached['0.9'])}`,
+    `  event-loop lag p99 ${s.eventLoopLagP99Ms.toFixed(1)} ms (max ${s.eventLoopLagMaxMs.toFixed(1)} ms)`,
+  ];
+  if (s.view !== null) {
+    lines.push(
+      `  view: ${s.view.frames} frames, ${s.view.fps.toFixed(1)} fps, render jitter p99 ` +
+        `${s.view.renderJitterP99Ms.toFixed(1)} ms, flush p99 ${s.view.flushP99Ms.toFixed(2)} ms`,
+    );
+  }
+  if (s.failedAgents > 0) lines.push(`  WARNING: ${s.failedAgents} agent runs failed`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The experiment's options, shared by `cascade fireflies`, `cascade diag headless` and
+ * `cascade profile`.
+ *
+ * @example
+ * ```ts
+ * addFireflyOptions(program.command('fireflies'));
+ * ```
+ */
+export function addFireflyOptions(command: Command): Command {
+  return command
+    .option('--agents <n>', 'number of agents, a perfect square (default 2500 = 50x50)')
+    .option('--grid <WxH>', 'grid size, e.g. 100x100 (instead of --agents)')
+    .option('--period <seconds>', 'nominal flash period T', '5')
+    .option('--nudge <seconds>', 'phase advance k per pulse received', '0.2')
+    .option('--refractory <seconds>', 'refractory time after a flash (default 0.2 x period)')
+    .option('--jitter <seconds>', 'phase after a flash is uniform in [0, jitter)', '0.1')
+    .option(
+      '--duration <seconds>',
+      'simulated seconds to run (default: until Ctrl+C in a terminal, 60 otherwise)',
+    )
+    .option('--seed <n>', 'random seed (start phases, jitter)', '1')
+    .option('--clock <kind>', 'real (wall time) or virtual (as fast as possible)', 'real')
+    .option('--speed <x>', 'real clock: simulated seconds per wall second', '1')
+    .option('--limit <n>', 'global concurrency limit: agents inside a step at once (cpu_slot)')
+    .option('--log <file>', 'write metrics as JSONL, one line per second')
+    .option('--json', 'print the final summary as JSON')
+    .option('--sample-rate <p>', 'fraction of pulses also published to debug/sample/<agent>', '0');
+}
+
+/**
+ * Add `cascade fireflies` to the program.
+ *
+ * @example
+ * ```ts
+ * register(program); // cascade fireflies --grid 100x100 --speed 10
+ * ```
+ */
+export function register(program: Command): void {
+  addFireflyOptions(
+    program
+      .command('fireflies')
+      .description(
+        'the firefly synchronisation experiment: agents on a torus, each a Cascade task in VM mode, ' +
+          'pulsing their 8 neighbours over DirectChannels; live in the terminal',
+      ),
+  )
+    .option('--no-visualize', 'headless: no grid, one progress line per second')
+    .option('--fps <n>', 'target frames per second of the view', '30')
+    .action(async (flags: FirefliesFlags) => {
+      await executeFireflies(flags);
+    });
+}
+
+/**
+ * Parse the flags, run the experiment until its duration or Ctrl+C, print the summary (text
+ * or `--json`). Shared by `fireflies`, `diag headless` and `profile`.
+ *
+ * @example
+ * ```ts
+ * await executeFireflies({ ...flags, visualize: false });
+ * ```
+ */
+export async function executeFireflies(flags: FirefliesFlags): Promise<FireflyRunSummary> {
+  const stdout = process.stdout;
+  const isTTY = stdout.isTTY === true;
+  const options = parseFirefliesFlags(flags, isTTY);
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  let summary: FireflyRunSummary;
+  try {
+    // With --json on a pipe, progress goes to stderr so stdout is only the JSON.
+    const out = flags.json === true && !isTTY ? process.stderr : stdout;
+    summary = await runFireflies({
+      ...options,
+      out,
+      isTTY,
+      ...(stdout.columns !== undefined && { columns: stdout.columns }),
+      ...(stdout.rows !== undefined && { rows: stdout.rows }),
+      signal: ac.signal,
+      ...(options.visualize === false && {
+        onProgress: (line: string) => out.write(`${line}\n`),
+      }),
+    });
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  stdout.write(
+    flags.json === true ? `${JSON.stringify(summary)}\n` : formatFireflySummary(summary),
+  );
+  return summary;
+}

@@ -1,0 +1,52 @@
+/**
+ * `cascade profile`: a short headless firefly run under V8's CPU profiler; writes a
+ * `.cpuprofile` (open it in Chrome DevTools or VS Code) and prints the top functions by self
+ * time.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { profileWork, topSelfTime } from '../../observatory/diagnostics/cpu-profile.js';
+import { addFireflyOptions, executeFireflies, type FirefliesFlags } from './fireflies.js';
+import { parseNumber } from '../parse.js';
+
+interface ProfileFlags extends FirefliesFlags {
+  out: string;
+  top: string;
+}
+
+/**
+ * Add `cascade profile` to the program.
+ *
+ * @example
+ * ```ts
+ * register(program); // cascade profile --grid 100x100 --clock virtual --duration 60
+ * ```
+ */
+export function register(program: Command): void {
+  addFireflyOptions(
+    program
+      .command('profile')
+      .description(
+        'a short headless firefly run under the V8 CPU profiler: writes a .cpuprofile and ' +
+          'prints the top functions by self time (default: 10 simulated s)',
+      ),
+  )
+    .option('--out <file>', 'where to write the profile', 'cascade.cpuprofile')
+    .option('--top <n>', 'how many functions to list', '15')
+    .action(async (flags: ProfileFlags) => {
+      const top = parseNumber('--top', flags.top, { integer: true, min: 1 });
+      const { profile } = await profileWork(() =>
+        executeFireflies({ ...flags, visualize: false, duration: flags.duration ?? '10' }),
+      );
+      writeFileSync(flags.out, JSON.stringify(profile));
+      const rows = topSelfTime(profile, top);
+      const lines = [`profile written to ${flags.out}; top ${rows.length} functions by self time:`];
+      lines.push('   self ms  self %  function  (location)');
+      for (const r of rows) {
+        lines.push(
+          `${r.selfMs.toFixed(1).padStart(10)} ${r.selfPercent.toFixed(1).padStart(6)}%  ${r.functionName}  (${r.location})`,
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}

@@ -1,0 +1,137 @@
+/**
+ * One firefly as a Cascade agent: a task run in VM mode that returns `tailCall` after every
+ * step, so it lives as long as the experiment in constant stack and memory (DESIGN.md §4).
+ * One step is one wait: a refractory sleep, or a wait for a pulse or for the phase to reach T.
+ *
+ * The model [FLY-1..3], with phase(t) = t - cycleStart:
+ * - [FLY-1] refractory (phase < r): sleep until phase = r; pulses that arrived meanwhile are
+ *   discarded and counted.
+ * - [FLY-2] sensitive: wait for a pulse or for phase = T; a pulse advances the phase by k
+ *   (cycleStart -= k); reaching T flashes at once.
+ * - [FLY-3] flash: telemetry `firefly/flash {agentId, t}` (fire-and-forget), a pulse to each of
+ *   the 8 neighbours' channels, phase reset to jitter ~ U[0, j).
+ * Everything an agent shares with the others (clock, RNG, channels, telemetry) sits in one
+ * {@link FireflyWorld}; the per-agent state is one small object, mutated in place.
+ */
+import { task, tailCall } from '../../spec/index.js';
+import type { Clock, Rng } from '../../runtime/index.js';
+import { EMPTY, TIMED_OUT } from '../../messaging/index.js';
+import type { Connector, DirectChannel } from '../../messaging/index.js';
+import type { FireflyModelParams } from '../experiments/firefly-params.js';
+import type { FireflyTelemetry } from '../experiments/firefly-telemetry.js';
+
+/** The topic every flash is published on. */
+export const FLASH_TOPIC = 'firefly/flash';
+
+/** The payload of a `firefly/flash` message. */
+export interface FlashMessage {
+  agentId: number;
+  t: number;
+}
+
+/** What all agents of one experiment share. */
+export interface FireflyWorld {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly params: FireflyModelParams;
+  readonly telemetry: FireflyTelemetry;
+  /** Neighbour ids, 8 per agent (TorusTopology.neighbours). */
+  readonly neighbours: Int32Array;
+  /** Every agent's inbox, by id; a pulse carries the sender's id. */
+  readonly inboxes: readonly DirectChannel<number>[];
+  /** Where flashes are published; omit to skip flash telemetry messages. */
+  readonly bus: Connector | undefined;
+  /** Set when the experiment stops: agents end at their next step. */
+  stopped: boolean;
+  /** Optional flash hook (tests hash the flash log with it). */
+  onFlash: ((id: number, t: number) => void) | undefined;
+}
+
+/**
+ * One agent's own state, mutated in place across iterations. A class, not a plain object, so
+ * the engine's argument scan (which looks for LazyResults inside plain objects and arrays)
+ * does not walk into the shared world on every run.
+ *
+ * @example
+ * ```ts
+ * const self = new FireflyState(0, world, -1234);
+ * ```
+ */
+export class FireflyState {
+  readonly id: number;
+  readonly world: FireflyWorld;
+  /** The time at which the current cycle's phase was 0. */
+  cycleStart: number;
+
+  constructor(id: number, world: FireflyWorld, cycleStart: number) {
+    this.id = id;
+    this.world = world;
+    this.cycleStart = cycleStart;
+  }
+}
+
+/** The step's arguments: one options object, so `tailCall({})` keeps them all. */
+export interface FireflyArgs {
+  self: FireflyState;
+}
+
+/** Why an agent ended (only when the experiment stops). */
+export type FireflyEnd = 'stopped';
+
+const CONTINUE = tailCall({});
+
+function flash(self: FireflyState, t: number): void {
+  const w = self.world;
+  const id = self.id;
+  w.telemetry.recordFlash(id, t);
+  w.onFlash?.(id, t);
+  if (w.bus !== undefined)
+    void w.bus.publish(FLASH_TOPIC, { agentId: id, t } satisfies FlashMessage);
+  const nb = w.neighbours;
+  const inboxes = w.inboxes;
+  for (let j = id * 8, end = j + 8; j < end; j++) {
+    if (!inboxes[nb[j]].send(id)) w.telemetry.droppedPulses++;
+  }
+  self.cycleStart = t - w.rng.next() * w.params.jitterMs;
+}
+
+/**
+ * One step of a firefly. Returns `tailCall({})` to run again, or `'stopped'`.
+ *
+ * @example
+ * ```ts
+ * await engine.run(firefly({ self }), { vm: true }); // runs until world.stopped
+ * ```
+ */
+export async function fireflyStep({ self }: FireflyArgs): Promise<FireflyEnd | typeof CONTINUE> {
+  const w = self.world;
+  if (w.stopped) return 'stopped';
+  const clock = w.clock;
+  const p = w.params;
+  const inbox = w.inboxes[self.id];
+  if (clock.now() - self.cycleStart < p.refractoryMs) {
+    await clock.sleepUntil(self.cycleStart + p.refractoryMs); // [FLY-1]
+    while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++;
+    return CONTINUE;
+  }
+  let pulse: number | typeof EMPTY | typeof TIMED_OUT = inbox.tryRecv();
+  if (pulse === EMPTY) pulse = await inbox.recv({ deadline: self.cycleStart + p.periodMs }); // [FLY-2]
+  if (w.stopped) return 'stopped';
+  const now = clock.now();
+  if (pulse !== TIMED_OUT) {
+    self.cycleStart -= p.nudgeMs;
+    if (now - self.cycleStart < p.periodMs) return CONTINUE;
+  }
+  flash(self, now); // [FLY-3]
+  return CONTINUE;
+}
+
+/**
+ * The firefly as a Cascade task: `firefly({ self })` is a LazyResult to run with `{ vm: true }`.
+ *
+ * @example
+ * ```ts
+ * const run = engine.run(firefly({ self: { id: 0, world, cycleStart: -1234 } }), { vm: true });
+ * ```
+ */
+export const firefly = task(fireflyStep, { name: 'firefly' });

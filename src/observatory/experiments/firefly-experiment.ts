@@ -1,0 +1,232 @@
+/**
+ * The firefly synchronisation experiment on the runtime path: W x H agents on a torus, each a
+ * Cascade task in VM mode (see agents/firefly-agent.ts) on one shared Engine, linked to its 8
+ * neighbours by DirectChannels, flashes published to `firefly/flash` on a LocalBus, time and
+ * randomness from one Scheduler. The grid view, the monitor and the metrics read the
+ * telemetry arrays directly.
+ *
+ * Invariants:
+ * - [FLY-4] With the virtual clock and a seed, two runs produce the same flash log.
+ * - [FLY-6] `--limit N`: one ResourceManager `{ cpu_slot: N }` is shared by every agent, each
+ *   agent's step constrained to `cpu_slot: 1`, so at most N agents are inside a step at once.
+ * - [FLY-7] `stop()` ends every agent run (no pending run, timer or listener is left behind).
+ */
+import { Engine, ResourceManager, Scheduler } from '../../runtime/index.js';
+import type { ClockKind } from '../../runtime/index.js';
+import { DirectChannel, LocalBroker, LocalBus } from '../../messaging/index.js';
+import type { Connector } from '../../messaging/index.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { TorusTopology } from '../topology.js';
+import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
+import { firefly } from '../agents/firefly-agent.js';
+import { FireflyState } from '../agents/firefly-agent.js';
+import type { FireflyWorld } from '../agents/firefly-agent.js';
+import { resolveModelParams } from './firefly-params.js';
+import type { FireflyModelParams } from './firefly-params.js';
+import { FireflyTelemetry } from './firefly-telemetry.js';
+
+export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
+  width: number;
+  height: number;
+  /** RNG seed (default 1). */
+  seed?: number;
+  /** `'real'` (default) or `'virtual'`. */
+  clock?: ClockKind;
+  /** Real clock: simulated seconds per wall second (default 1). */
+  speed?: number;
+  /** Global concurrency limit: agents inside a step at once (default: none). */
+  limit?: number;
+  /** Where flashes are published (default: a LocalBus on a new broker of its own). */
+  bus?: Connector;
+  /** Publish each flash on the bus (default true). */
+  publishFlashes?: boolean;
+  /** Fraction of pulses also published to `debug/sample/<agent>` (default 0). */
+  sampleRate?: number;
+  /** Inbox capacity per agent (default 16; overflow drops the newest pulse, counted). */
+  inboxCapacity?: number;
+  /** Called on every flash (agent id, time). */
+  onFlash?: (id: number, t: number) => void;
+}
+
+/** Counters of a run. */
+export interface FireflyStats {
+  agents: number;
+  simTimeMs: number;
+  flashes: number;
+  discardedPulses: number;
+  droppedPulses: number;
+  /** Agent runs that ended with an error (should stay 0). */
+  failedAgents: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const exp = new FireflyExperiment({ width: 50, height: 50, clock: 'virtual', seed: 1 });
+ * exp.start();
+ * await exp.runUntil(400_000);
+ * console.log(exp.monitor.orderParameter(exp.now())); // R, about 1 once synchronised
+ * await exp.stop();
+ * ```
+ */
+export class FireflyExperiment {
+  readonly width: number;
+  readonly height: number;
+  readonly agents: number;
+  readonly params: FireflyModelParams;
+  readonly scheduler: Scheduler;
+  readonly topology: TorusTopology;
+  readonly telemetry: FireflyTelemetry;
+  readonly monitor: ConvergenceMonitor;
+  readonly bus: Connector;
+  readonly engine: Engine;
+  readonly resourceManager: ResourceManager | undefined;
+
+  readonly #world: FireflyWorld;
+  readonly #inboxes: DirectChannel<number>[];
+  #runs: Promise<unknown>[] = [];
+  #failed = 0;
+  #started = false;
+  #stopping: Promise<void> | null = null;
+  readonly #ownsBus: boolean;
+
+  constructor(options: FireflyExperimentOptions) {
+    this.params = resolveModelParams(options);
+    this.topology = new TorusTopology(options.width, options.height);
+    this.width = options.width;
+    this.height = options.height;
+    this.agents = this.topology.size;
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+      throw new InvalidArgumentError('limit', limit, 'must be an integer >= 1');
+    }
+    const sampleRate = options.sampleRate ?? 0;
+    if (!(sampleRate >= 0 && sampleRate <= 1)) {
+      throw new InvalidArgumentError('sampleRate', sampleRate, 'must be between 0 and 1');
+    }
+    const capacity = options.inboxCapacity ?? 16;
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new InvalidArgumentError('inboxCapacity', capacity, 'must be an integer >= 1');
+    }
+    this.scheduler = new Scheduler({
+      clock: options.clock ?? 'real',
+      seed: options.seed ?? 1,
+      ...(options.speed !== undefined && { speed: options.speed }),
+    });
+    this.telemetry = new FireflyTelemetry(this.agents, this.params.periodMs);
+    this.monitor = new ConvergenceMonitor(this.telemetry);
+    this.#ownsBus = options.bus === undefined;
+    this.bus = options.bus ?? new LocalBus({ broker: new LocalBroker(), name: 'fireflies' });
+    this.resourceManager =
+      limit === undefined ? undefined : new ResourceManager({ cpu_slot: limit });
+    this.engine = new Engine(
+      this.resourceManager === undefined ? {} : { resourceManager: this.resourceManager },
+    );
+
+    const clock = this.scheduler.clock;
+    const rng = this.scheduler.rng;
+    const probe = sampleRate > 0 ? { connector: this.bus, sampleRate, rng } : undefined;
+    this.#inboxes = new Array<DirectChannel<number>>(this.agents);
+    for (let i = 0; i < this.agents; i++) {
+      this.#inboxes[i] = new DirectChannel<number>({
+        owner: `firefly/${i}`,
+        capacity,
+        overflow: 'drop-newest',
+        clock,
+        ...(probe !== undefined && { probe }),
+      });
+    }
+    this.#world = {
+      clock,
+      rng,
+      params: this.params,
+      telemetry: this.telemetry,
+      neighbours: this.topology.neighbours,
+      inboxes: this.#inboxes,
+      bus: options.publishFlashes === false ? undefined : this.bus,
+      stopped: false,
+      onFlash: options.onFlash,
+    };
+    // Start phases U[0, T), drawn in agent order so a seed fixes them [FLY-4].
+    this.#states = new Array<FireflyState>(this.agents);
+    for (let i = 0; i < this.agents; i++) {
+      const phase = rng.next() * this.params.periodMs;
+      this.telemetry.lastFlash[i] = -phase;
+      this.#states[i] = new FireflyState(i, this.#world, -phase);
+    }
+  }
+
+  readonly #states: FireflyState[];
+
+  /** The grid's row-major brightness source for the view: last flash time per cell. */
+  get lastFlash(): Float64Array {
+    return this.telemetry.lastFlash;
+  }
+
+  get periodMs(): number {
+    return this.params.periodMs;
+  }
+
+  /** The experiment clock's time (simulated ms). */
+  now(): number {
+    return this.scheduler.clock.now();
+  }
+
+  /** Start every agent (and, with the real clock, the scheduler). */
+  async start(): Promise<void> {
+    if (this.#started)
+      throw new InvalidArgumentError('start', 'twice', 'the experiment is already started');
+    this.#started = true;
+    if (this.#ownsBus) await this.bus.connect();
+    const step = this.resourceManager === undefined ? null : { cpu_slot: 1 };
+    const runs = new Array<Promise<unknown>>(this.agents);
+    for (let i = 0; i < this.agents; i++) {
+      let agent = firefly({ self: this.#states[i] });
+      if (step !== null) agent = agent.withConstraints(step);
+      runs[i] = this.engine.run(agent, { vm: true }).catch((error: unknown) => {
+        if (!this.#world.stopped) {
+          this.#failed++;
+          this.lastAgentError = error;
+        }
+      });
+    }
+    this.#runs = runs;
+    if (this.scheduler.kind === 'real') this.scheduler.start();
+  }
+
+  /** The last error an agent run ended with, if any (for diagnostics). */
+  lastAgentError: unknown = undefined;
+
+  /** Advance to simulated time `t` (virtual clock), or wait until the clock reads `t` (real). */
+  runUntil(t: number): Promise<void> {
+    return this.scheduler.runUntil(t);
+  }
+
+  /** Stop every agent and the scheduler; resolves when all agent runs have ended [FLY-7]. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#world.stopped = true;
+    await this.scheduler.stop();
+    // Wake every sleeper and waiter: each sees `stopped` and ends its run.
+    this.scheduler.fireAllNow();
+    await Promise.all(this.#runs);
+    this.#runs = [];
+    for (const inbox of this.#inboxes) inbox.close();
+    if (this.#ownsBus) await this.bus.disconnect();
+  }
+
+  stats(): FireflyStats {
+    return {
+      agents: this.agents,
+      simTimeMs: this.now(),
+      flashes: this.telemetry.flashes,
+      discardedPulses: this.telemetry.discardedPulses,
+      droppedPulses: this.telemetry.droppedPulses,
+      failedAgents: this.#failed,
+    };
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * A whole firefly run as the `cascade fireflies` command (and its diagnostics) does it: build
+ * the experiment, sample the order parameter at a fixed simulated interval, record metrics,
+ * show the grid live (or print progress), stop on time or on abort, and summarise.
+ *
+ * Invariants:
+ * - [RUN-1] The monitor samples on the experiment's own clock (a scheduler timer), so a seeded
+ *   virtual-clock run reports the same R(t) every time.
+ * - [RUN-2] Whatever ends the run (duration, abort, error), agents are stopped, the view has
+ *   restored the terminal and the metrics log is flushed and closed before this resolves.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
+import { InvalidArgumentError } from '../../errors.js';
+import { MetricsAggregator } from '../metrics/index.js';
+import { runLive, EventLoopLagSampler } from '../live/index.js';
+import type { LiveSummary } from '../live/index.js';
+import type { GridSource, GridStatus } from '../render/index.js';
+import { FireflyExperiment } from './firefly-experiment.js';
+import type { FireflyExperimentOptions, FireflyStats } from './firefly-experiment.js';
+
+export interface FireflyRunOptions extends FireflyExperimentOptions {
+  /** Simulated ms to run; undefined = until `signal` aborts. */
+  durationMs?: number;
+  /** Show the grid (a live view on a TTY, plain progress lines otherwise). Default true. */
+  visualize?: boolean;
+  /** Where the view or the progress lines go. */
+  out: NodeJS.WriteStream | Writable;
+  isTTY: boolean;
+  columns?: number;
+  rows?: number;
+  /** Write JSONL metrics here. */
+  logPath?: string;
+  /** Simulated ms between two samples of R (default 1000). */
+  sampleEveryMs?: number;
+  /** Target frames per second of the live view (default 30). */
+  fps?: number;
+  signal: AbortSignal;
+  /** Headless: called once per wall second with a plain progress line. */
+  onProgress?: (line: string) => void;
+}
+
+/** What a run reports at its end. */
+export interface FireflyRunSummary extends FireflyStats {
+  width: number;
+  height: number;
+  clock: 'real' | 'virtual';
+  seed: number;
+  speed: number;
+  periodMs: number;
+  nudgeMs: number;
+  refractoryMs: number;
+  wallMs: number;
+  /** Simulated seconds per wall second. */
+  simSecondsPerWallSecond: number;
+  /** Flashes per simulated second over the whole run, and the nominal N/T for comparison. */
+  flashesPerSec: number;
+  expectedFlashesPerSec: number;
+  finalR: number;
+  /** Simulated seconds at which sampled R first reached 0.5, 0.8, 0.9 (null if never). */
+  rReached: { '0.5': number | null; '0.8': number | null; '0.9': number | null };
+  /** R sampled every `sampleEveryMs` of simulated time: [t seconds, R]. */
+  rSeries: Array<[number, number]>;
+  eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
+  view: LiveSummary | null;
+  cancelled: boolean;
+}
+
+/** Tracks flashes per simulated second between samples and feeds the status bar. */
+class FireflySource implements GridSource {
+  readonly width: number;
+  readonly height: number;
+  readonly periodMs: number;
+  readonly lastFlash: Float64Array;
+  r = 0;
+  flashesPerSec = 0;
+  readonly #exp: FireflyExperiment;
+
+  constructor(exp: FireflyExperiment) {
+    this.#exp = exp;
+    this.width = exp.width;
+    this.height = exp.height;
+    this.periodMs = exp.periodMs;
+    this.lastFlash = exp.lastFlash;
+  }
+
+  now(): number {
+    return this.#exp.now();
+  }
+
+  status(): GridStatus {
+    const s = this.#exp.scheduler;
+    return {
+      agents: this.#exp.agents,
+      r: this.r,
+      flashesPerSec: this.flashesPerSec,
+      simTimeMs: this.#exp.now(),
+      clock: s.kind,
+      speed: s.speed,
+    };
+  }
+}
+
+function percentile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/**
+ * Run the firefly experiment to the end and summarise it.
+ *
+ * @example
+ * ```ts
+ * const ac = new AbortController();
+ * const summary = await runFireflies({ width: 50, height: 50, clock: 'virtual', durationMs: 400_000,
+ *   visualize: false, out: process.stdout, isTTY: false, signal: ac.signal });
+ * console.log(summary.finalR, summary.rReached);
+ * ```
+ */
+export async function runFireflies(options: FireflyRunOptions): Promise<FireflyRunSummary> {
+  const durationMs = options.durationMs;
+  if (durationMs !== undefined && !(durationMs > 0 && Number.isFinite(durationMs))) {
+    throw new InvalidArgumentError('duration', durationMs, 'must be a finite number > 0');
+  }
+  const sampleEveryMs = options.sampleEveryMs ?? 1000;
+  if (!(sampleEveryMs > 0))
+    throw new InvalidArgumentError('sampleEveryMs', sampleEveryMs, 'must be > 0');
+  const exp = new FireflyExperiment(options);
+  const source = new FireflySource(exp);
+  const metrics =
+    options.logPath === undefined ? undefined : new MetricsAggregator({ path: options.logPath });
+  const clock = exp.scheduler.clock;
+  const lags: number[] = [];
+  const lag = new EventLoopLagSampler((ms) => {
+    lags.push(ms);
+    if (options.visualize === false) metrics?.record('event_loop_lag_ms', ms);
+  });
+
+  // [RUN-1] sample R on the experiment's clock
+  let sampling = true;
+  let lastFlashes = 0;
+  let lastT = 0;
+  const sample = (): void => {
+    const t = clock.now();
+    const s = exp.monitor.sample(t);
+    source.r = s.r;
+    const dt = t - lastT;
+    if (dt > 0) source.flashesPerSec = ((exp.telemetry.flashes - lastFlashes) * 1000) / dt;
+    lastFlashes = exp.telemetry.flashes;
+    lastT = t;
+    metrics?.record('r_value', s.r);
+    metrics?.record('flashes_per_s', source.flashesPerSec);
+    if (sampling && (durationMs === undefined || t < durationMs)) {
+      clock.setTimer(t + sampleEveryMs, sample);
+    }
+  };
+  exp.monitor.sample(0);
+
+  const inner = new AbortController();
+  const onAbort = (): void => inner.abort();
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  const wall0 = performance.now();
+  let view: LiveSummary | null = null;
+  let headless: NodeJS.Timeout | undefined;
+  try {
+    await exp.start();
+    clock.setTimer(sampleEveryMs, sample);
+    lag.start();
+    const viewDone =
+      options.visualize === false
+        ? null
+        : runLive({
+            source,
+            out: options.out,
+            isTTY: options.isTTY,
+            ...(options.columns !== undefined && { columns: options.columns }),
+            ...(options.rows !== undefined && { rows: options.rows }),
+            ...(options.fps !== undefined && { fps: options.fps }),
+            ...(metrics !== undefined && { metrics }),
+            signal: inner.signal,
+          });
+    if (viewDone === null) {
+      let flashes = 0;
+      let simAt = 0;
+      let lagFrom = 0;
+      const expected = (exp.agents * 1000) / exp.periodMs;
+      headless = setInterval(() => {
+        metrics?.flush();
+        if (options.onProgress === undefined) return;
+        const now = exp.now();
+        const recent = lags.slice(lagFrom).sort((x, y) => x - y);
+        lagFrom = lags.length;
+        const dSim = (now - simAt) / 1000;
+        const rate = dSim > 0 ? (exp.telemetry.flashes - flashes) / dSim : 0;
+        flashes = exp.telemetry.flashes;
+        simAt = now;
+        options.onProgress(
+          `t=${(now / 1000).toFixed(1)}s agents=${exp.agents} R=${source.r.toFixed(3)} ` +
+            `flashes/s=${rate.toFixed(0)} (N/T=${expected.toFixed(0)}) ` +
+            `sim/wall=${dSim.toFixed(2)}x lag p99=${percentile(recent, 0.99).toFixed(1)}ms`,
+        );
+      }, 1000);
+    }
+    const stopped = new Promise<void>((resolve) => {
+      if (inner.signal.aborted) resolve();
+      inner.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const ran =
+      durationMs === undefined ? stopped : Promise.race([exp.runUntil(durationMs), stopped]);
+    await ran;
+    sampling = false;
+    inner.abort();
+    await exp.stop();
+    if (viewDone !== null) view = await viewDone;
+  } finally {
+    sampling = false;
+    options.signal.removeEventListener('abort', onAbort);
+    if (headless !== undefined) clearInterval(headless);
+    lag.stop();
+    inner.abort();
+    await exp.stop();
+    await metrics?.close();
+  }
+  const wallMs = performance.now() - wall0;
+  const stats = exp.stats();
+  const simSec = stats.simTimeMs / 1000;
+  const finalR = exp.monitor.orderParameter(exp.now());
+  const reached = (x: number): number | null => {
+    const t = exp.monitor.firstTimeAbove(x);
+    return t === undefined ? null : t / 1000;
+  };
+  const sortedLags = lags.slice().sort((a, b) => a - b);
+  const s = exp.scheduler;
+  return {
+    ...stats,
+    width: exp.width,
+    height: exp.height,
+    clock: s.kind,
+    seed: s.seed,
+    speed: s.speed,
+    periodMs: exp.params.periodMs,
+    nudgeMs: exp.params.nudgeMs,
+    refractoryMs: exp.params.refractoryMs,
+    wallMs,
+    simSecondsPerWallSecond: wallMs > 0 ? simSec / (wallMs / 1000) : 0,
+    flashesPerSec: simSec > 0 ? stats.flashes / simSec : 0,
+    expectedFlashesPerSec: (exp.agents * 1000) / exp.params.periodMs,
+    finalR,
+    rReached: { '0.5': reached(0.5), '0.8': reached(0.8), '0.9': reached(0.9) },
+    rSeries: exp.monitor.history.map((h) => [h.t / 1000, h.r]),
+    eventLoopLagP99Ms: percentile(sortedLags, 0.99),
+    eventLoopLagMaxMs: sortedLags.length === 0 ? 0 : sortedLags[sortedLags.length - 1],
+    view,
+    cancelled: options.signal.aborted,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * `cascade fireflies` as a user runs it: the built CLI in a child process (npm test builds
+ * first). The live view under a terminal is tested in terminal-fireflies.test.ts (tmux).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, 'fireflies', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('cascade fireflies', () => {
+  it.each([
+    [['--agents', '10'], /perfect square.*--grid/],
+    [['--agents', '0'], /--agents must be an integer >= 1/],
+    [['--period', '-1'], /--period must be a number > 0/],
+    [['--nudge', '5', '--period', '5'], /--nudge .* must be smaller than --period/],
+    [['--refractory', '6'], /--refractory .* must be smaller than --period/],
+    [['--limit', '0'], /--limit must be an integer >= 1/],
+    [['--clock', 'wall'], /--clock must be "real" or "virtual"/],
+    [['--grid', '0x5'], /--grid must be WxH/],
+    [['--clock', 'virtual', '--speed', '3'], /--speed applies to --clock real/],
+  ])('rejects %j with exit code 2 and a clear message, before starting', (args, message) => {
+    const r = run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('runs headless on the virtual clock and prints a JSON summary and a JSONL log', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cascade-ff-'));
+    const log = join(dir, 'metrics.jsonl');
+    const r = run([
+      '--grid',
+      '12x12',
+      '--clock',
+      'virtual',
+      '--duration',
+      '30',
+      '--no-visualize',
+      '--json',
+      '--log',
+      log,
+    ]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(summary.agents).toBe(144);
+    expect(summary.simTimeMs).toBe(30_000);
+    expect(summary.flashes as number).toBeGreaterThan(144 * 5);
+    expect(summary.failedAgents).toBe(0);
+    expect((summary.rSeries as unknown[]).length).toBeGreaterThanOrEqual(30);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    const last = JSON.parse(lines[lines.length - 1]) as {
+      metrics: Record<string, { count: number }>;
+    };
+    const names = new Set(
+      lines.flatMap((l) => Object.keys((JSON.parse(l) as { metrics: object }).metrics)),
+    );
+    expect(names).toContain('r_value');
+    expect(names).toContain('flashes_per_s');
+    expect(last.metrics).toBeTypeOf('object');
+  });
+
+  it('prints plain progress lines without escape codes when stdout is not a terminal', () => {
+    const r = run(['--grid', '10x10', '--speed', '20', '--duration', '40']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\x1b');
+    expect(r.stdout).toMatch(/agents=100/);
+    expect(r.stdout).toMatch(/cascade fireflies: 100 agents \(10x10\), real clock x20/);
+  });
+
+  it('stops cleanly on SIGINT: summary printed, log flushed, exit code 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cascade-ff-'));
+    const log = join(dir, 'm.jsonl');
+    const child = spawn(
+      process.execPath,
+      [cli, 'fireflies', '--grid', '20x20', '--no-visualize', '--duration', '600', '--log', log],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      if (/agents=400/.test(out) && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/stopped by Ctrl\+C/);
+    expect(readFileSync(log, 'utf8')).toMatch(/event_loop_lag_ms/);
+  });
+});
