@@ -6,6 +6,9 @@
  *
  * Exit codes: 0 success, 1 failure while running, 2 bad usage (unknown option, invalid value),
  * 130 interrupted by Ctrl+C.
+ *
+ * [CLI-1] A reader that goes away (`cascade demo | head -1`: EPIPE on stdout) ends the process
+ * quietly with exit code 0 (or the code already set), like a Unix filter: no stack trace.
  */
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';
@@ -19,6 +22,13 @@ const program = new Command('cascade')
   .exitOverride();
 
 for (const register of commands) register(program);
+
+// [CLI-1] Without this listener an EPIPE is an unhandled 'error' event: a stack trace, exit 1.
+// process.exit() still runs the 'exit' hooks (terminal restore, metrics log flush).
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit();
+  throw error;
+});
 
 try {
   await program.parseAsync(process.argv);
