@@ -30,7 +30,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
 } from '../errors.js';
-import type { Clock, Rng, TimerHandle } from '../runtime/clock.js';
+import type { Clock, RearmableTimer, Rng } from '../runtime/clock.js';
 import type { Connector } from './connector.js';
 import { validateTopic } from './topic.js';
 
@@ -93,19 +93,32 @@ export interface ChannelStats {
 }
 
 /** Wall-time fallback when no clock is given: `performance.now()` and `setTimeout`. */
-const WALL_CLOCK: Pick<Clock, 'now' | 'setTimer'> = {
+const WALL_CLOCK: Pick<Clock, 'now' | 'createTimer'> = {
   now: () => performance.now(),
-  setTimer(deadline: number, fn: () => void): TimerHandle {
+  createTimer(fn: () => void): RearmableTimer {
+    let t: ReturnType<typeof setTimeout> | undefined;
+    let deadline = 0;
     // setTimeout may fire up to a millisecond before performance.now() reaches the deadline
     // (it uses a coarser clock); re-arm for the rest so a timeout never fires early [CLK-2].
-    let t: ReturnType<typeof setTimeout>;
     const check = (): void => {
       const left = deadline - performance.now();
       if (left > 0) t = setTimeout(check, Math.ceil(left));
-      else fn();
+      else {
+        t = undefined;
+        fn();
+      }
     };
-    t = setTimeout(check, Math.max(0, Math.ceil(deadline - performance.now())));
-    return { cancel: () => clearTimeout(t) };
+    return {
+      arm(at: number): void {
+        if (t !== undefined) clearTimeout(t);
+        deadline = at;
+        t = setTimeout(check, Math.max(0, Math.ceil(at - performance.now())));
+      },
+      cancel(): void {
+        if (t !== undefined) clearTimeout(t);
+        t = undefined;
+      },
+    };
   },
 };
 
@@ -129,7 +142,7 @@ export class DirectChannel<T> {
   readonly owner: string;
   readonly capacity: number;
   readonly overflow: OverflowPolicy;
-  #clock: Pick<Clock, 'now' | 'setTimer'>;
+  #clock: Pick<Clock, 'now' | 'createTimer'>;
   #buf: (T | undefined)[] | null = null;
   #head = 0;
   #count = 0;
@@ -140,9 +153,10 @@ export class DirectChannel<T> {
   #waiting = false;
   #resolve: ((v: T | typeof TIMED_OUT) => void) | null = null;
   #reject: ((e: unknown) => void) | null = null;
-  #timer: TimerHandle | null = null;
+  /** Created at the first recv with a deadline, then re-armed: no allocation per wait. */
+  #timer: RearmableTimer | null = null;
+  #timerArmed = false;
   #signal: AbortSignal | null = null;
-  #onTimeout: (() => void) | null = null;
   #onAbort: (() => void) | null = null;
   // Probe. [DCH-6]
   #probe: ChannelProbe | null = null;
@@ -272,19 +286,6 @@ export class DirectChannel<T> {
    * @throws CascadeError `CASCADE_ERR_CHANNEL_BUSY` if another `recv` is already waiting.
    */
   recv(opts?: RecvOptions): Promise<T | typeof TIMED_OUT> {
-    if (this.#waiting) {
-      throw new CascadeError(
-        ErrorCode.CHANNEL_BUSY,
-        `channel ${this.owner} already has a waiting receiver (a DirectChannel has one receiver)`,
-        { owner: this.owner },
-      );
-    }
-    const signal = opts?.signal;
-    if (signal !== undefined && signal.aborted) {
-      return Promise.reject(new CancelledError('recv aborted', { cause: signal.reason }));
-    }
-    if (this.#count > 0) return Promise.resolve(this.tryRecv() as T);
-    if (this.#closed) return Promise.reject(new ClosedError('channel', this.owner));
     let deadline = Infinity;
     if (opts !== undefined) {
       if (opts.timeout !== undefined) {
@@ -298,20 +299,15 @@ export class DirectChannel<T> {
         deadline = Math.min(deadline, opts.deadline);
       }
     }
-    if (deadline <= this.#clock.now()) return Promise.resolve(TIMED_OUT);
-    return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
-      this.#waiting = true;
-      this.#special = 1;
-      this.#resolve = resolve;
-      this.#reject = reject;
-      if (deadline !== Infinity) {
-        this.#timer = this.#clock.setTimer(deadline, (this.#onTimeout ??= () => this.#timedOut()));
-      }
-      if (signal !== undefined) {
-        this.#signal = signal;
-        signal.addEventListener('abort', (this.#onAbort ??= () => this.#aborted()), { once: true });
-      }
-    });
+    return this.#wait(deadline, opts?.signal);
+  }
+
+  /**
+   * `recv({ deadline })` without the options object: the allocation-free form for agents that
+   * wait with a deadline in a loop.
+   */
+  recvUntil(deadline: number): Promise<T | typeof TIMED_OUT> {
+    return this.#wait(deadline, undefined);
   }
 
   /** Take every buffered message, oldest first. */
@@ -331,6 +327,38 @@ export class DirectChannel<T> {
       this.#settle();
       reject(new ClosedError('channel', this.owner));
     }
+  }
+
+  #wait(deadline: number, signal: AbortSignal | undefined): Promise<T | typeof TIMED_OUT> {
+    if (this.#waiting) {
+      throw new CascadeError(
+        ErrorCode.CHANNEL_BUSY,
+        `channel ${this.owner} already has a waiting receiver (a DirectChannel has one receiver)`,
+        { owner: this.owner },
+      );
+    }
+    if (signal !== undefined && signal.aborted) {
+      return Promise.reject(new CancelledError('recv aborted', { cause: signal.reason }));
+    }
+    if (this.#count > 0) return Promise.resolve(this.tryRecv() as T);
+    if (this.#closed) return Promise.reject(new ClosedError('channel', this.owner));
+    if (Number.isNaN(deadline))
+      throw new InvalidArgumentError('deadline', deadline, 'must be a number');
+    if (deadline <= this.#clock.now()) return Promise.resolve(TIMED_OUT);
+    return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
+      this.#waiting = true;
+      this.#special = 1;
+      this.#resolve = resolve;
+      this.#reject = reject;
+      if (deadline !== Infinity) {
+        (this.#timer ??= this.#clock.createTimer(() => this.#timedOut())).arm(deadline);
+        this.#timerArmed = true;
+      }
+      if (signal !== undefined) {
+        this.#signal = signal;
+        signal.addEventListener('abort', (this.#onAbort ??= () => this.#aborted()), { once: true });
+      }
+    });
   }
 
   #overflowed(msg: T): boolean {
@@ -372,9 +400,9 @@ export class DirectChannel<T> {
     this.#special = this.#closed || this.#probe !== null ? 1 : 0;
     this.#resolve = null;
     this.#reject = null;
-    if (this.#timer !== null) {
-      this.#timer.cancel(); // [DCH-4]
-      this.#timer = null;
+    if (this.#timerArmed) {
+      this.#timer!.cancel(); // [DCH-4]
+      this.#timerArmed = false;
     }
     if (this.#signal !== null) {
       this.#signal.removeEventListener('abort', this.#onAbort!);
@@ -385,7 +413,7 @@ export class DirectChannel<T> {
   #timedOut(): void {
     if (!this.#waiting) return;
     const resolve = this.#resolve!;
-    this.#timer = null;
+    this.#timerArmed = false; // it just fired
     this.#settle();
     resolve(TIMED_OUT);
   }

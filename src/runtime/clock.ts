@@ -19,6 +19,17 @@ export interface TimerHandle {
   cancel(): void;
 }
 
+/**
+ * A timer that can be armed again and again without allocating: what a hot path that waits
+ * with a deadline in a loop (a channel's receive timeout) uses instead of `setTimer`.
+ */
+export interface RearmableTimer {
+  /** Arm (or move) the timer to fire once when `now() >= deadline`. [CLK-2] */
+  arm(deadline: number): void;
+  /** Disarm; a no-op when not armed. [CLK-3] */
+  cancel(): void;
+}
+
 /** A source of time and of timed wake-ups. */
 export interface Clock {
   /** Current time in ms. [CLK-1] */
@@ -28,6 +39,8 @@ export interface Clock {
    * for hot code such as a channel's receive timeout. [CLK-2]
    */
   setTimer(deadline: number, fn: () => void): TimerHandle;
+  /** A re-armable timer calling `fn` each time it fires; created disarmed. */
+  createTimer(fn: () => void): RearmableTimer;
   /** Resolve when `now() >= deadline`; reject with a CancelledError if `signal` aborts. */
   sleepUntil(deadline: number, signal?: AbortSignal): Promise<void>;
   /** Resolve after `ms` ms of this clock's time; reject with a CancelledError on abort. */

@@ -2,8 +2,8 @@
  * The part both clocks share: timers go into one {@link TimerQueue} that a {@link Scheduler}
  * drains. Only `now()` differs between wall time and simulated time.
  */
-import type { Clock, TimerHandle } from './clock.js';
-import { TimerQueue } from './timer-queue.js';
+import type { Clock, RearmableTimer, TimerHandle } from './clock.js';
+import { Timer, TimerQueue } from './timer-queue.js';
 import { CancelledError } from '../errors.js';
 
 /** A Clock whose timers are fired by a Scheduler, never by one `setTimeout` per timer. */
@@ -29,6 +29,16 @@ export abstract class QueuedClock implements Clock {
     return timer;
   }
 
+  createTimer(fn: () => void): RearmableTimer {
+    return new QueuedTimer(this, fn);
+  }
+
+  /** @internal Arm a queue timer, waking the scheduler if it is now the earliest. */
+  armTimer(timer: Timer, deadline: number): void {
+    const tick = this.queue.arm(timer, deadline);
+    if (this.onEarlier !== null && tick < this.armedTick) this.onEarlier(tick);
+  }
+
   sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {
     if (signal === undefined) {
       return new Promise<void>((resolve) => {
@@ -52,5 +62,21 @@ export abstract class QueuedClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return this.sleepUntil(this.now() + ms, signal);
+  }
+}
+
+/** The RearmableTimer of a QueuedClock: one queue Timer object, re-linked on every arm. */
+class QueuedTimer implements RearmableTimer {
+  readonly #clock: QueuedClock;
+  readonly #timer: Timer;
+  constructor(clock: QueuedClock, fn: () => void) {
+    this.#clock = clock;
+    this.#timer = new Timer(fn);
+  }
+  arm(deadline: number): void {
+    this.#clock.armTimer(this.#timer, deadline);
+  }
+  cancel(): void {
+    this.#timer.cancel();
   }
 }

@@ -15,7 +15,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { RealClock } from './real-clock.js';
 import { SeededRng } from './rng.js';
-import type { Timer } from './timer-queue.js';
+import type { Timer, TimerBucket } from './timer-queue.js';
 import { VirtualClock } from './virtual-clock.js';
 import { performance } from 'node:perf_hooks';
 
@@ -87,8 +87,7 @@ export class Scheduler {
   #slice = 1024;
   #running = false;
   #stopped = false;
-  #current: Timer[] | null = null;
-  #index = 0;
+  #current: TimerBucket | null = null;
   #armed: ReturnType<typeof setTimeout> | null = null;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
@@ -180,17 +179,14 @@ export class Scheduler {
     if (this.#current !== null) this.#fire(Infinity);
     while (queue.peekTick() !== Infinity) {
       this.#current = queue.popBucket();
-      this.#index = 0;
       this.#fire(Infinity);
     }
     return this.stats.fired - before;
   }
 
-  /** Timers still queued (cancelled ones included until their tick). */
+  /** Timers armed and not yet fired. */
   get pending(): number {
-    return (
-      this.clock.queue.size + (this.#current === null ? 0 : this.#current.length - this.#index)
-    );
+    return this.clock.queue.size;
   }
 
   async #pumpVirtual(until: number): Promise<void> {
@@ -203,7 +199,6 @@ export class Scheduler {
         if (tick === Infinity || tick * tickMs > until) break;
         clock.advanceTo(tick * tickMs);
         this.#current = queue.popBucket();
-        this.#index = 0;
       }
       const t0 = performance.now();
       this.#fire(this.#virtualSlice);
@@ -228,7 +223,6 @@ export class Scheduler {
         }
         if (now - due > this.stats.maxLateMs) this.stats.maxLateMs = now - due;
         this.#current = queue.popBucket();
-        this.#index = 0;
       }
       const t0 = performance.now();
       this.#fire(this.#slice);
@@ -265,26 +259,22 @@ export class Scheduler {
   }
 
   #fire(max: number): void {
-    const bucket = this.#current as Timer[];
-    const end = Math.min(bucket.length, this.#index + max);
+    const bucket = this.#current as TimerBucket;
+    const queue = this.clock.queue;
     let fired = 0;
-    for (let i = this.#index; i < end; i++) {
-      const timer = bucket[i];
-      const fn = timer.fn;
-      if (fn !== null) {
-        timer.fn = null;
-        fired++;
-        try {
-          fn();
-        } catch (error) {
-          this.stats.timerErrors++;
-          this.lastTimerError = error;
-        }
+    let timer: Timer | null;
+    while (fired < max && (timer = bucket.head) !== null) {
+      queue.unlink(timer); // before the call: the callback may re-arm it
+      fired++;
+      try {
+        timer.fn();
+      } catch (error) {
+        this.stats.timerErrors++;
+        this.lastTimerError = error;
       }
     }
-    this.#index = end;
     this.stats.fired += fired;
-    if (end >= bucket.length) this.#current = null;
+    if (bucket.head === null) this.#current = null;
   }
 
   #noteSlice(ms: number): void {

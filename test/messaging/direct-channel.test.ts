@@ -311,3 +311,23 @@ describe('DirectChannel probe [DCH-6]', () => {
     expect(one.stats.sampled).toBe(100); // dropped messages are sampled too: they were sent
   });
 });
+
+describe('DirectChannel.recvUntil', () => {
+  it('resolves a message sent before the deadline, or TIMED_OUT at the deadline, on the scheduler clock', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const ch = new DirectChannel<number>({ owner: 'u', capacity: 4, clock: s.clock });
+    const first = ch.recvUntil(100);
+    s.clock.setTimer(40, () => ch.send(7));
+    await s.runUntil(50);
+    expect(await first).toBe(7);
+    let at = -1;
+    const second = ch.recvUntil(120).then((v) => {
+      at = s.clock.now();
+      return v;
+    });
+    await s.runUntil(500);
+    expect(await second).toBe(TIMED_OUT);
+    expect(at).toBe(120);
+    expect(s.pending).toBe(0);
+  });
+});

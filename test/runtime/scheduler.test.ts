@@ -182,3 +182,51 @@ describe('Scheduler.fireAllNow', () => {
     expect(s.pending).toBe(0);
   });
 });
+
+describe('Clock.createTimer (re-armable)', () => {
+  it('fires once at the latest armed deadline, never at an earlier arming [CLK-2]', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const at: number[] = [];
+    const t = s.clock.createTimer(() => at.push(s.clock.now()));
+    t.arm(50);
+    t.arm(20); // moved earlier
+    t.arm(30); // and later again
+    await s.runUntil(100);
+    expect(at).toEqual([30]);
+    t.arm(150);
+    t.cancel();
+    t.cancel();
+    await s.runUntil(200);
+    expect(at).toEqual([30]); // [CLK-3]
+    t.arm(250);
+    await s.runUntil(300);
+    expect(at).toEqual([30, 250]);
+    expect(s.pending).toBe(0);
+  });
+
+  it('can re-arm itself from its own callback', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const at: number[] = [];
+    const t = s.clock.createTimer(() => {
+      at.push(s.clock.now());
+      if (at.length < 3) t.arm(s.clock.now() + 10);
+    });
+    t.arm(5);
+    await s.runUntil(1000);
+    expect(at).toEqual([5, 15, 25]);
+  });
+
+  it('wakes the real-clock scheduler when armed earlier than its armed tick [SCH-1]', async () => {
+    const s = new Scheduler({ clock: 'real' });
+    s.start();
+    const late = s.clock.sleep(10_000);
+    const start = performance.now();
+    const fired = new Promise<number>((resolve) => {
+      s.clock.createTimer(() => resolve(performance.now() - start)).arm(s.clock.now() + 20);
+    });
+    expect(await fired).toBeLessThan(1000);
+    s.fireAllNow();
+    await late;
+    await s.stop();
+  });
+});

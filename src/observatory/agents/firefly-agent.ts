@@ -115,11 +115,18 @@ export async function fireflyStep({ self }: FireflyArgs): Promise<FireflyEnd | t
     return CONTINUE;
   }
   let pulse: number | typeof EMPTY | typeof TIMED_OUT = inbox.tryRecv();
-  if (pulse === EMPTY) pulse = await inbox.recv({ deadline: self.cycleStart + p.periodMs }); // [FLY-2]
-  if (w.stopped) return 'stopped';
+  if (pulse === EMPTY) {
+    pulse = await inbox.recvUntil(self.cycleStart + p.periodMs); // [FLY-2]
+    if (w.stopped) return 'stopped';
+  }
   const now = clock.now();
   if (pulse !== TIMED_OUT) {
-    self.cycleStart -= p.nudgeMs;
+    // [FLY-2] this pulse and any others already waiting each advance the phase by k; a
+    // step handles them all, which is the same as one step per pulse at the same instant.
+    do {
+      self.cycleStart -= p.nudgeMs;
+      if (now - self.cycleStart >= p.periodMs) break;
+    } while (inbox.tryRecv() !== EMPTY);
     if (now - self.cycleStart < p.periodMs) return CONTINUE;
   }
   flash(self, now); // [FLY-3]
