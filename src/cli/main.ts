@@ -5,7 +5,9 @@
  * `cli/` reads argv, env or the terminal size.
  *
  * Exit codes: 0 success, 1 failure while running, 2 bad usage (unknown option, invalid value),
- * 130 interrupted by Ctrl+C.
+ * 130 interrupted by Ctrl+C before a set duration ended (`diag renderer`). `fireflies` (and
+ * `diag headless`, `profile`) exit 0 on Ctrl+C: without `--duration` in a terminal, Ctrl+C is
+ * the normal way to end the experiment, and `npm start` should not report it as a failure.
  *
  * [CLI-1] A reader that goes away (`cascade demo | head -1`: EPIPE on stdout) ends the process
  * quietly with exit code 0 (or the code already set), like a Unix filter: no stack trace.

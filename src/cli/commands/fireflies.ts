@@ -131,8 +131,8 @@ export function formatFireflySummary(s: FireflyRunSummary): string {
       `${s.cancelled ? ' (stopped by Ctrl+C)' : ''}`,
     `  simulated ${(s.simTimeMs / 1000).toFixed(1)} s in ${(s.wallMs / 1000).toFixed(1)} s wall ` +
       `(${s.simSecondsPerWallSecond.toFixed(2)} sim s per wall s)`,
-    `  flashes ${s.flashes}  ${s.flashesPerSec.toFixed(1)}/s (nominal N/T ${s.expectedFlashesPerSec.toFixed(1)}/s)` +
-      `  pulses discarded (refractory) ${s.discardedPulses}  dropped (inbox full) ${s.droppedPulses}`,
+    `  flashes ${s.flashes}, ${s.flashesPerSec.toFixed(1)}/s (nominal N/T ${s.expectedFlashesPerSec.toFixed(1)}/s)`,
+    `  pulses discarded in refractory ${s.discardedPulses}, dropped by a full inbox ${s.droppedPulses}`,
     `  R final ${s.finalR.toFixed(3)}  reached 0.5 at ${t(s.rReached['0.5'])}, ` +
       `0.8 at ${t(s.rReached['0.8'])}, 0.9 at ${t(s.rReached['0.9'])}`,
     `  event-loop lag p99 ${s.eventLoopLagP99Ms.toFixed(1)} ms (max ${s.eventLoopLagMaxMs.toFixed(1)} ms)`,

@@ -139,16 +139,17 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
 
   // [RUN-1] sample R on the experiment's clock
   let sampling = true;
-  let lastFlashes = 0;
-  let lastT = 0;
+  // flashes/s over the last period: once synchronised, flashes come in bursts once a
+  // period, and a shorter window would swing between 0 and N
+  const window: Array<[number, number]> = [[0, 0]];
   const sample = (): void => {
     const t = clock.now();
     const s = exp.monitor.sample(t);
     source.r = s.r;
-    const dt = t - lastT;
-    if (dt > 0) source.flashesPerSec = ((exp.telemetry.flashes - lastFlashes) * 1000) / dt;
-    lastFlashes = exp.telemetry.flashes;
-    lastT = t;
+    window.push([t, exp.telemetry.flashes]);
+    while (window.length > 2 && window[1][0] <= t - exp.periodMs) window.shift();
+    const [t0, f0] = window[0];
+    if (t > t0) source.flashesPerSec = ((exp.telemetry.flashes - f0) * 1000) / (t - t0);
     metrics?.record('r_value', s.r);
     metrics?.record('flashes_per_s', source.flashesPerSec);
     if (sampling && (durationMs === undefined || t < durationMs)) {
