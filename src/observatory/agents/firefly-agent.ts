@@ -1,7 +1,8 @@
 /**
  * One firefly as a Cascade agent: a task run in VM mode that returns `tailCall` after every
  * step, so it lives as long as the experiment in constant stack and memory (DESIGN.md §4).
- * One step is one wait: a refractory sleep, or a wait for a pulse or for the phase to reach T.
+ * One iteration is one cycle: the refractory sleep, then waits for pulses until the phase
+ * reaches T, then the flash.
  *
  * The model [FLY-1..3], with phase(t) = t - cycleStart:
  * - [FLY-1] refractory (phase < r): sleep until phase = r; pulses that arrived meanwhile are
@@ -96,14 +97,16 @@ function flash(self: FireflyState, t: number): void {
 }
 
 /**
- * One step of a firefly. Returns `tailCall({})` to run again, or `'stopped'`.
+ * One iteration of a firefly: one cycle, from the end of its last flash to its next flash.
+ * Returns `tailCall({})` to run the next cycle, or `'stopped'`. Pulses are awaited inside the
+ * iteration (one `await` per pulse), so a pulse costs one promise, not a VM-loop turn.
  *
  * @example
  * ```ts
  * await engine.run(firefly({ self }), { vm: true }); // runs until world.stopped
  * ```
  */
-export async function fireflyStep({ self }: FireflyArgs): Promise<FireflyEnd | typeof CONTINUE> {
+export async function fireflyCycle({ self }: FireflyArgs): Promise<FireflyEnd | typeof CONTINUE> {
   const w = self.world;
   if (w.stopped) return 'stopped';
   const clock = w.clock;
@@ -111,26 +114,23 @@ export async function fireflyStep({ self }: FireflyArgs): Promise<FireflyEnd | t
   const inbox = w.inboxes[self.id];
   if (clock.now() - self.cycleStart < p.refractoryMs) {
     await clock.sleepUntil(self.cycleStart + p.refractoryMs); // [FLY-1]
+    if (w.stopped) return 'stopped';
     while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++;
+  }
+  for (;;) {
+    let pulse: number | typeof EMPTY | typeof TIMED_OUT = inbox.tryRecv();
+    if (pulse === EMPTY) {
+      pulse = await inbox.recvUntil(self.cycleStart + p.periodMs); // [FLY-2]
+      if (w.stopped) return 'stopped';
+    }
+    const now = clock.now();
+    if (pulse !== TIMED_OUT) {
+      self.cycleStart -= p.nudgeMs; // [FLY-2]
+      if (now - self.cycleStart < p.periodMs) continue;
+    }
+    flash(self, now); // [FLY-3]
     return CONTINUE;
   }
-  let pulse: number | typeof EMPTY | typeof TIMED_OUT = inbox.tryRecv();
-  if (pulse === EMPTY) {
-    pulse = await inbox.recvUntil(self.cycleStart + p.periodMs); // [FLY-2]
-    if (w.stopped) return 'stopped';
-  }
-  const now = clock.now();
-  if (pulse !== TIMED_OUT) {
-    // [FLY-2] this pulse and any others already waiting each advance the phase by k; a
-    // step handles them all, which is the same as one step per pulse at the same instant.
-    do {
-      self.cycleStart -= p.nudgeMs;
-      if (now - self.cycleStart >= p.periodMs) break;
-    } while (inbox.tryRecv() !== EMPTY);
-    if (now - self.cycleStart < p.periodMs) return CONTINUE;
-  }
-  flash(self, now); // [FLY-3]
-  return CONTINUE;
 }
 
 /**
@@ -141,4 +141,4 @@ export async function fireflyStep({ self }: FireflyArgs): Promise<FireflyEnd | t
  * const run = engine.run(firefly({ self: { id: 0, world, cycleStart: -1234 } }), { vm: true });
  * ```
  */
-export const firefly = task(fireflyStep, { name: 'firefly' });
+export const firefly = task(fireflyCycle, { name: 'firefly' });
