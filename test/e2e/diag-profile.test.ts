@@ -1,0 +1,66 @@
+/**
+ * `cascade diag headless` and `cascade profile` as a user runs them (built CLI, child process).
+ */
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('cascade diag headless', () => {
+  it('prints flashes/s against N/T and the event-loop lag each second, then the summary', () => {
+    const r = run(['diag', 'headless', '--grid', '20x20', '--speed', '10', '--duration', '25']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('t='));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines[0]).toMatch(
+      /agents=400 R=\d\.\d{3} flashes\/s=\d+ \(N\/T=80\) sim\/wall=[\d.]+x lag p99=[\d.]+ms/,
+    );
+    expect(r.stdout).toMatch(/cascade fireflies: 400 agents \(20x20\), real clock x10/);
+    expect(r.stdout).not.toContain('\x1b');
+  });
+
+  it('rejects a bad option with exit code 2', () => {
+    const r = run(['diag', 'headless', '--limit', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--limit must be an integer >= 1/);
+  });
+});
+
+describe('cascade profile', () => {
+  it('writes a .cpuprofile and lists the top functions by self time', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cascade-prof-'));
+    const out = join(dir, 'run.cpuprofile');
+    const r = run([
+      'profile',
+      '--grid',
+      '20x20',
+      '--clock',
+      'virtual',
+      '--duration',
+      '60',
+      '--out',
+      out,
+      '--top',
+      '5',
+    ]);
+    expect(r.code).toBe(0);
+    const profile = JSON.parse(readFileSync(out, 'utf8')) as {
+      nodes: unknown[];
+      samples: number[];
+    };
+    expect(profile.nodes.length).toBeGreaterThan(10);
+    expect(profile.samples.length).toBeGreaterThan(10);
+    expect(r.stdout).toContain(`profile written to ${out}; top 5 functions by self time:`);
+    const rows = r.stdout.split('\n').filter((l) => /^\s+\d+\.\d\s+\d+\.\d%/.test(l));
+    expect(rows).toHaveLength(5);
+  });
+});
