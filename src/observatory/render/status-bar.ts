@@ -71,8 +71,11 @@ export function formatStatusBar(status: GridStatus, view: ViewFigures, columns: 
 export function formatProgressLine(status: GridStatus, view: ViewFigures): string {
   let line =
     `t=${(status.simTimeMs / 1000).toFixed(1)}s agents=${status.agents} R=${status.r.toFixed(3)}` +
-    ` flashes/s=${Math.round(status.flashesPerSec)} fps=${view.fps.toFixed(1)}`;
-  if (view.flushP99Ms !== undefined) line += ` flush_p99=${view.flushP99Ms.toFixed(2)}ms`;
+    ` flashes/s=${Math.round(status.flashesPerSec)}`;
+  // fps and flush only when frames are drawn (offscreen); plain progress draws none
+  if (view.flushP99Ms !== undefined) {
+    line += ` fps=${view.fps.toFixed(1)} flush_p99=${view.flushP99Ms.toFixed(2)}ms`;
+  }
   if (view.lagP99Ms !== undefined) line += ` lag_p99=${view.lagP99Ms.toFixed(2)}ms`;
   return line;
 }

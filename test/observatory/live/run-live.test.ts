@@ -162,7 +162,7 @@ describe('runLive without a terminal', () => {
     const lines = out.text.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(2);
     for (const l of lines) {
-      expect(l).toMatch(/^t=0\.0s agents=16 R=0\.500 flashes\/s=12 fps=0\.0 lag_p99=\d+\.\d+ms$/);
+      expect(l).toMatch(/^t=0\.0s agents=16 R=0\.500 flashes\/s=12 lag_p99=\d+\.\d+ms$/);
     }
     expect(summary.frames).toBe(0);
   });
