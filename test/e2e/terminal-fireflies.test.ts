@@ -5,16 +5,15 @@
  * (normal screen, cursor visible), the summary is on the screen and the exit code is 0.
  * [LIVE-1][RUN-2][TERM-1]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TmuxHarness, cli, root } from './tmux-harness.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'dist', 'cli', 'main.js');
-const socket = `cascade-ff-test-${process.pid}`;
+const term = new TmuxHarness('cascade-ff-test');
+const socket = term.socket;
 const dir = mkdtempSync(join(tmpdir(), 'cascade-ff-term-'));
 
 /** A 256-colour background escape: how the grid's cells are drawn (cell mode: coloured spaces). */
@@ -23,23 +22,15 @@ const BACKGROUND = '\x1b[48;5;';
 const STATUS_BAR =
   /^ agents 900 {2}R [01]\.\d{3} [█░]{10} {2}flashes\/s \d+ {2}fps \d+\.\d {2}sim \d+\.\ds {2}real x10\b/m;
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-}
+const tmux = (...args: string[]): string => term.tmux(...args);
 
 const screen = (): string => tmux('capture-pane', '-p', '-t', 'ff');
 const screenWithEscapes = (): string => tmux('capture-pane', '-p', '-e', '-t', 'ff');
 const terminalState = (): string =>
   tmux('display', '-p', '-t', 'ff', '#{alternate_on} #{cursor_flag}').trim();
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs)
-      throw new Error(`timed out waiting for ${what}:\n${screen()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitFor = (what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> =>
+  term.waitFor(what, check, timeoutMs);
 
 /**
  * Start the CLI in a fresh 100x40 session named `ff`. The command runs under `sh` without a
@@ -73,18 +64,10 @@ function liveViewShows(): boolean {
   return STATUS_BAR.test(screen()) && lines.slice(1).some((l) => l.includes(BACKGROUND));
 }
 
-beforeAll(() => {
-  if (spawnSync('tmux', ['-V']).status !== 0) {
-    throw new Error(
-      'tmux is required for the terminal-fireflies test: install it (apt-get install tmux); .ci/run does',
-    );
-  }
-  if (!existsSync(cli))
-    throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
-});
+beforeAll(() => TmuxHarness.requireTmuxAndBuild('terminal-fireflies'));
 
 afterAll(() => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
+  term.kill();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,42 +3,15 @@
  * waits until the grid shows, presses Ctrl+C, and checks the terminal was given back
  * (normal screen with the summary, cursor visible). [LIVE-1][TERM-1]
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TmuxHarness, cli, root } from './tmux-harness.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'dist', 'cli', 'main.js');
-const socket = `cascade-test-${process.pid}`;
+const term = new TmuxHarness('cascade-test');
+const tmux = (...args: string[]): string => term.tmux(...args);
+const waitFor = (what: string, check: () => boolean): Promise<void> => term.waitFor(what, check);
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs)
-      throw new Error(`timed out waiting for ${what}:\n${tmux('capture-pane', '-p')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-beforeAll(() => {
-  if (spawnSync('tmux', ['-V']).status !== 0) {
-    throw new Error(
-      'tmux is required for the terminal-restore test: install it (apt-get install tmux); .ci/run does',
-    );
-  }
-  if (!existsSync(cli))
-    throw new Error(`${cli} is missing: run \`npm run build\` first (npm test does)`);
-});
-
-afterAll(() => {
-  spawnSync('tmux', ['-L', socket, 'kill-server']);
-});
+beforeAll(() => TmuxHarness.requireTmuxAndBuild('terminal-restore'));
+afterAll(() => term.kill());
 
 describe('cascade diag renderer in a terminal', () => {
   it('shows the grid, and on Ctrl+C leaves the alternate screen, shows the cursor and prints the summary', async () => {
