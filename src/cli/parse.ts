@@ -39,6 +39,9 @@ export function parseNumber(option: string, text: string, rule: NumberRule): num
   return value;
 }
 
+/** The largest grid the commands accept (4096 x 4096); a million agents already need ~3 GB. */
+export const MAX_GRID_CELLS = 4096 * 4096;
+
 /**
  * Parse a grid size `WxH`.
  *
@@ -47,13 +50,22 @@ export function parseNumber(option: string, text: string, rule: NumberRule): num
  * parseGrid('100x50'); // { width: 100, height: 50 }
  * ```
  */
-export function parseGrid(text: string, option = '--grid'): { width: number; height: number } {
+export function parseGrid(
+  text: string,
+  option = '--grid',
+  maxCells = MAX_GRID_CELLS,
+): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/i.exec(text.trim());
   const width = m === null ? NaN : Number(m[1]);
   const height = m === null ? NaN : Number(m[2]);
   if (!(width >= 1 && height >= 1)) {
     throw new UsageError(
       `${option} must be WxH with W and H integers >= 1 (e.g. 50x50), got "${text}"`,
+    );
+  }
+  if (width * height > maxCells) {
+    throw new UsageError(
+      `${option} ${text} has ${width * height} cells; at most ${maxCells} are supported`,
     );
   }
   return { width, height };

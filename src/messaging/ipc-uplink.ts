@@ -495,6 +495,21 @@ export function bridgeUplink(
     const m = raw as UpMessage;
     switch (m?.type) {
       case 'batch':
+        // [UPL-4] a malformed batch is reported, never thrown out of the port listener
+        if (
+          !Array.isArray(m.topics) ||
+          !Array.isArray(m.payloads) ||
+          !Array.isArray(m.retain) ||
+          m.payloads.length !== m.topics.length ||
+          !m.topics.every((t) => typeof t === 'string')
+        ) {
+          fail(
+            '(malformed batch)',
+            new TypeError('malformed uplink batch: expected topics[], payloads[], retain[]'),
+          );
+          post({ type: 'ack', count: Array.isArray(m.topics) ? m.topics.length : 0 });
+          return;
+        }
         onBatch(m.topics, m.payloads, m.retain);
         return;
       case 'sub':

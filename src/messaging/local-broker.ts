@@ -217,7 +217,8 @@ export class LocalBroker {
   }
 
   #watch(result: unknown, sub: BrokerSubscription, topic: string): void {
-    if (typeof (result as { then?: unknown }).then !== 'function') return;
+    if (typeof result !== 'object' && typeof result !== 'function') return;
+    if (result === null || typeof (result as { then?: unknown }).then !== 'function') return;
     (result as PromiseLike<unknown>).then(undefined, (error: unknown) =>
       this.#report(sub, topic, error),
     );

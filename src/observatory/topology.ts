@@ -28,6 +28,9 @@ export class TorusTopology {
       if (!Number.isInteger(v) || v < 1)
         throw new InvalidArgumentError(name, v, 'must be an integer >= 1');
     }
+    if (width * height * 8 > 2 ** 30) {
+      throw new InvalidArgumentError('size', `${width}x${height}`, 'too many cells (at most 2^27)');
+    }
     this.width = width;
     this.height = height;
     this.size = width * height;

@@ -94,6 +94,9 @@ export class ResourceManager {
     for (const name in request) {
       const amount = request[name];
       const held = this.#inUse[name] ?? 0;
+      if (!(amount >= 0) || !Number.isFinite(amount)) {
+        throw new InvalidArgumentError(`release.${name}`, amount, 'must be a finite number >= 0');
+      }
       if (amount > held + 1e-9) {
         throw new InvalidArgumentError(`release.${name}`, amount, `only ${held} in use`);
       }

@@ -29,6 +29,8 @@ describe('cascade fireflies', () => {
     [['--limit', '0'], /--limit must be an integer >= 1/],
     [['--clock', 'wall'], /--clock must be "real" or "virtual"/],
     [['--grid', '0x5'], /--grid must be WxH/],
+    [['--grid', '100000x100000'], /--grid 100000x100000 has 10000000000 cells; at most 16777216/],
+    [['--agents', '1e12'], /--agents must be an integer >= 1 and <= 16777216/],
     [['--clock', 'virtual', '--speed', '3'], /--speed applies to --clock real/],
   ])('rejects %j with exit code 2 and a clear message, before starting', (args, message) => {
     const r = run(args);

@@ -212,3 +212,33 @@ describe('uplink failure paths [UPL-4]', () => {
     expect(uplink.stats.published).toBe(1);
   });
 });
+
+describe('bridgeUplink with bad input from the port', () => {
+  it('reports a malformed batch as PublishFailed and goes on bridging [UPL-4]', async () => {
+    const broker = new LocalBroker();
+    const bus = new LocalBus({ broker });
+    await bus.connect();
+    const { port1, port2 } = new MessageChannel();
+    const bridge = bridgeUplink(port1, bus);
+    const failed: MessagingEvent[] = [];
+    bridge.events.on((e) => {
+      if (e.type === 'PublishFailed') failed.push(e);
+    });
+    const got: unknown[] = [];
+    bus.subscribe('ok/#', (_t, p) => {
+      got.push(p);
+    });
+    port2.postMessage({ type: 'batch' });
+    port2.postMessage({ type: 'batch', topics: [1], payloads: [2], retain: [] });
+    const worker = new IpcUplinkConnector({ port: port2 });
+    await worker.connect();
+    void worker.publish('ok/1', 'still bridging');
+    await worker.flush();
+    await eventually(() => got.length === 1);
+    expect(got).toEqual(['still bridging']);
+    expect(failed).toHaveLength(2);
+    await worker.disconnect();
+    bridge.close();
+    await bus.disconnect();
+  });
+});

@@ -159,3 +159,26 @@ describe('LocalBus', () => {
     expect(got).toEqual(['c/1']);
   });
 });
+
+describe('handler return values', () => {
+  it('does not report a handler that returns null or a plain value as failed', async () => {
+    const events = new EventBus<MessagingEvent>();
+    const seen: string[] = [];
+    events.on((e) => seen.push(e.type));
+    const bus = new LocalBus({ broker: new LocalBroker({ bus: events }) });
+    await bus.connect();
+    let calls = 0;
+    bus.subscribe('a', () => {
+      calls++;
+      return null as unknown as void;
+    });
+    bus.subscribe('a', () => {
+      calls++;
+      return 42 as unknown as void;
+    });
+    await bus.publish('a', 1);
+    expect(calls).toBe(2);
+    expect(seen).toEqual([]);
+    await bus.disconnect();
+  });
+});

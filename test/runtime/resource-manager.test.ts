@@ -115,3 +115,15 @@ describe('ResourceManager', () => {
     expect(err.details.resource).toBe('cpu_slot');
   });
 });
+
+describe('ResourceManager.release', () => {
+  it('rejects a negative or NaN amount, naming it, and keeps its books', () => {
+    const rm = new ResourceManager({ cpu_slot: 2 });
+    expect(rm.tryAcquire({ cpu_slot: 1 })).toBe(true);
+    expect(() => rm.release({ cpu_slot: -1 })).toThrow(/release\.cpu_slot/);
+    expect(() => rm.release({ cpu_slot: Number.NaN })).toThrow(/release\.cpu_slot/);
+    expect(rm.inUse.cpu_slot).toBe(1);
+    rm.release({ cpu_slot: 1 });
+    expect(rm.inUse.cpu_slot).toBe(0);
+  });
+});

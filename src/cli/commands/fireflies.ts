@@ -10,7 +10,7 @@ import type {
   FireflyRunSummary,
 } from '../../observatory/experiments/firefly-run.js';
 import { resolveModelParams } from '../../observatory/experiments/firefly-params.js';
-import { parseGrid, parseNumber } from '../parse.js';
+import { MAX_GRID_CELLS, parseGrid, parseNumber } from '../parse.js';
 import { UsageError } from '../usage-error.js';
 
 export interface FirefliesFlags {
@@ -44,7 +44,11 @@ export function parseFirefliesFlags(
   let height = 50;
   if (flags.grid !== undefined) ({ width, height } = parseGrid(flags.grid));
   if (flags.agents !== undefined) {
-    const n = parseNumber('--agents', flags.agents, { integer: true, min: 1 });
+    const n = parseNumber('--agents', flags.agents, {
+      integer: true,
+      min: 1,
+      max: MAX_GRID_CELLS,
+    });
     const side = Math.round(Math.sqrt(n));
     if (side * side !== n) {
       const w = Math.max(1, Math.floor(Math.sqrt(n)));

@@ -28,7 +28,7 @@ export function register(program: Command): void {
       .command('profile')
       .description(
         'a short headless firefly run under the V8 CPU profiler: writes a .cpuprofile and ' +
-          'prints the top functions by self time (default: 10 simulated s)',
+          'prints the top functions by self time (--duration defaults to 10 simulated s here)',
       ),
   )
     .option('--out <file>', 'where to write the profile', 'cascade.cpuprofile')
@@ -47,6 +47,7 @@ export function register(program: Command): void {
           `${r.selfMs.toFixed(1).padStart(10)} ${r.selfPercent.toFixed(1).padStart(6)}%  ${r.functionName}  (${r.location})`,
         );
       }
-      process.stdout.write(`${lines.join('\n')}\n`);
+      // with --json, stdout is the summary only; the table goes to stderr
+      (flags.json === true ? process.stderr : process.stdout).write(`${lines.join('\n')}\n`);
     });
 }

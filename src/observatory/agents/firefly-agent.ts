@@ -138,7 +138,7 @@ export async function fireflyCycle({ self }: FireflyArgs): Promise<FireflyEnd | 
  *
  * @example
  * ```ts
- * const run = engine.run(firefly({ self: { id: 0, world, cycleStart: -1234 } }), { vm: true });
+ * const run = engine.run(firefly({ self: new FireflyState(0, world, -1234) }), { vm: true });
  * ```
  */
 export const firefly = task(fireflyCycle, { name: 'firefly' });

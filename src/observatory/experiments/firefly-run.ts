@@ -187,7 +187,6 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
       let lagFrom = 0;
       const expected = (exp.agents * 1000) / exp.periodMs;
       headless = setInterval(() => {
-        metrics?.flush();
         if (options.onProgress === undefined) return;
         const now = exp.now();
         const recent = lags.slice(lagFrom).sort((x, y) => x - y);
@@ -207,9 +206,12 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
       if (inner.signal.aborted) resolve();
       inner.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    const ran =
-      durationMs === undefined ? stopped : Promise.race([exp.runUntil(durationMs), stopped]);
-    await ran;
+    if (durationMs !== undefined) await Promise.race([exp.runUntil(durationMs), stopped]);
+    else if (exp.scheduler.kind === 'real') await stopped;
+    else {
+      // virtual clock until Ctrl+C: advance one period at a time until aborted
+      while (!inner.signal.aborted) await exp.runUntil(exp.now() + exp.periodMs);
+    }
     sampling = false;
     inner.abort();
     await exp.stop();
