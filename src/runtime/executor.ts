@@ -339,9 +339,24 @@ class GraphRun {
         let value = (def.fn as Callable)(...callArgs);
         if (isThenable(value)) value = await value;
         if (value instanceof TailCall) {
+          // [VM-4] the first iteration is done: give its slot back; the loop acquires and
+          // releases the constraints around every further iteration
+          if (held) {
+            held = false;
+            run.resourceManager.release(req!);
+            if (bus.hasSubscribers) {
+              bus.emit({
+                type: 'ResourceReleased',
+                runId: run.runId,
+                taskName: def.name,
+                nodeId,
+                resources: req!,
+              });
+            }
+          }
           value = await vmLoop(def, callArgs, value, {
             resourceManager: run.resourceManager,
-            constraints: null, // held for the whole continuation in a graph run
+            constraints: req,
             signal: run.signal,
             yieldEvery: run.yieldEvery,
           });

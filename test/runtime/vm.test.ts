@@ -110,6 +110,25 @@ describe('VM mode [VM-1..5]', () => {
     expect(rm.inUse.cpu_slot).toBe(0);
   });
 
+  it('acquires constraints per iteration on the graph path too (upstream argument) [VM-4]', async () => {
+    const rm = new ResourceManager({ cpu_slot: 1 });
+    const order: string[] = [];
+    const start = task((id: string) => id);
+    const agent = task(async ({ id, n }: { id: string; n: number }): Promise<string | TailCall> => {
+      order.push(id);
+      await new Promise((r) => setImmediate(r));
+      return n === 0 ? id : tailCall({ n: n - 1 });
+    });
+    const engine = new Engine({ resourceManager: rm });
+    const runs = ['a', 'b'].map((id) =>
+      engine.run(agent({ id: start(id), n: 20 }).withConstraints({ cpu_slot: 1 }), { vm: true }),
+    );
+    expect(await Promise.all(runs)).toEqual(['a', 'b']);
+    const switches = order.filter((id, i) => i > 0 && id !== order[i - 1]).length;
+    expect(switches).toBeGreaterThan(5); // they take turns, one iteration at a time
+    expect(rm.inUse.cpu_slot).toBe(0);
+  });
+
   it('emits RunStarted/RunFinished once and nothing per iteration [ENG-EVT-3]', async () => {
     const bus = new EventBus<EngineEvent>();
     const types: string[] = [];
