@@ -37,3 +37,9 @@ export {
   resolveChannelBenchOptions,
   SCENARIOS,
 } from './diagnostics/channel-bench.js';
+export type {
+  ChannelBenchOptions,
+  ChannelBenchResult,
+  ChannelBenchRow,
+  ScenarioName,
+} from './diagnostics/channel-bench.js';

@@ -13,7 +13,7 @@ import {
   formatChannelBench,
   runChannelBench,
   type ScenarioName,
-} from '../../observatory/diagnostics/channel-bench.js';
+} from '../../observatory/index.js';
 import { UsageError } from '../usage-error.js';
 import { parseNumber } from '../parse.js';
 

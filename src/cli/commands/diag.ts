@@ -7,12 +7,12 @@
  * - `cascade diag headless`: the full firefly experiment without rendering (diag-headless.ts).
  */
 import type { Command } from 'commander';
-import { MetricsAggregator } from '../../observatory/metrics/metrics-aggregator.js';
+import { MetricsAggregator } from '../../observatory/index.js';
 import {
   runRendererDiag,
   validateSyntheticOptions,
   type RendererDiagResult,
-} from '../../observatory/diagnostics/renderer-diag.js';
+} from '../../observatory/index.js';
 import { parseGrid, parseNumber } from '../parse.js';
 import { registerHeadless } from './diag-headless.js';
 

@@ -4,12 +4,8 @@
  * a bad value), runs `runFireflies`, prints the summary. Ctrl+C stops the run cleanly.
  */
 import type { Command } from 'commander';
-import { runFireflies } from '../../observatory/experiments/firefly-run.js';
-import type {
-  FireflyRunOptions,
-  FireflyRunSummary,
-} from '../../observatory/experiments/firefly-run.js';
-import { resolveModelParams } from '../../observatory/experiments/firefly-params.js';
+import { runFireflies, resolveModelParams } from '../../observatory/index.js';
+import type { FireflyRunOptions, FireflyRunSummary } from '../../observatory/index.js';
 import { MAX_GRID_CELLS, parseGrid, parseNumber } from '../parse.js';
 import { UsageError } from '../usage-error.js';
 

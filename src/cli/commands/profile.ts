@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { profileWork, topSelfTime } from '../../observatory/diagnostics/cpu-profile.js';
+import { profileWork, topSelfTime } from '../../observatory/index.js';
 import { addFireflyOptions, executeFireflies, type FirefliesFlags } from './fireflies.js';
 import { parseNumber } from '../parse.js';
 

@@ -12,7 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
-import { MetricsAggregator } from '../metrics/index.js';
+import { MetricsAggregator, SampleReservoir } from '../metrics/index.js';
 import { runLive, EventLoopLagSampler } from '../live/index.js';
 import type { LiveSummary } from '../live/index.js';
 import type { GridSource, GridStatus } from '../render/index.js';
@@ -102,11 +102,6 @@ class FireflySource implements GridSource {
   }
 }
 
-function percentile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 /**
  * Run the firefly experiment to the end and summarise it.
  *
@@ -131,9 +126,11 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   const metrics =
     options.logPath === undefined ? undefined : new MetricsAggregator({ path: options.logPath });
   const clock = exp.scheduler.clock;
-  const lags: number[] = [];
+  const lags = new SampleReservoir(); // whole run, bounded
+  const recentLags = new SampleReservoir(4096); // since the last progress line
   const lag = new EventLoopLagSampler((ms) => {
-    lags.push(ms);
+    lags.add(ms);
+    recentLags.add(ms);
     if (options.visualize === false) metrics?.record('event_loop_lag_ms', ms);
   });
 
@@ -184,13 +181,12 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     if (viewDone === null) {
       let flashes = 0;
       let simAt = 0;
-      let lagFrom = 0;
       const expected = (exp.agents * 1000) / exp.periodMs;
       headless = setInterval(() => {
         if (options.onProgress === undefined) return;
         const now = exp.now();
-        const recent = lags.slice(lagFrom).sort((x, y) => x - y);
-        lagFrom = lags.length;
+        const lagP99 = recentLags.count === 0 ? 0 : recentLags.percentile(99);
+        recentLags.reset();
         const dSim = (now - simAt) / 1000;
         const rate = dSim > 0 ? (exp.telemetry.flashes - flashes) / dSim : 0;
         flashes = exp.telemetry.flashes;
@@ -198,7 +194,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
         options.onProgress(
           `t=${(now / 1000).toFixed(1)}s agents=${exp.agents} R=${source.r.toFixed(3)} ` +
             `flashes/s=${rate.toFixed(0)} (N/T=${expected.toFixed(0)}) ` +
-            `sim/wall=${dSim.toFixed(2)}x lag p99=${percentile(recent, 0.99).toFixed(1)}ms`,
+            `sim/wall=${dSim.toFixed(2)}x lag p99=${lagP99.toFixed(1)}ms`,
         );
       }, 1000);
     }
@@ -233,7 +229,6 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     const t = exp.monitor.firstTimeAbove(x);
     return t === undefined ? null : t / 1000;
   };
-  const sortedLags = lags.slice().sort((a, b) => a - b);
   const s = exp.scheduler;
   return {
     ...stats,
@@ -252,8 +247,8 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     finalR,
     rReached: { '0.5': reached(0.5), '0.8': reached(0.8), '0.9': reached(0.9) },
     rSeries: exp.monitor.history.map((h) => [h.t / 1000, h.r]),
-    eventLoopLagP99Ms: percentile(sortedLags, 0.99),
-    eventLoopLagMaxMs: sortedLags.length === 0 ? 0 : sortedLags[sortedLags.length - 1],
+    eventLoopLagP99Ms: lags.count === 0 ? 0 : lags.percentile(99),
+    eventLoopLagMaxMs: lags.count === 0 ? 0 : lags.max,
     view,
     cancelled: options.signal.aborted,
   };
