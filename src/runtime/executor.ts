@@ -26,6 +26,7 @@ import { MISS, fileExists } from './cache.js';
 import { runTeardowns } from './resources.js';
 import { isThenable, vmLoop } from './vm.js';
 import type { RunContext } from './run-context.js';
+import type { ResourceRequest } from './resource-manager.js';
 
 type Callable = (...args: unknown[]) => unknown;
 
@@ -343,16 +344,7 @@ class GraphRun {
           // releases the constraints around every further iteration
           if (held) {
             held = false;
-            run.resourceManager.release(req!);
-            if (bus.hasSubscribers) {
-              bus.emit({
-                type: 'ResourceReleased',
-                runId: run.runId,
-                taskName: def.name,
-                nodeId,
-                resources: req!,
-              });
-            }
+            this.#release(req!, def.name, nodeId);
           }
           value = await vmLoop(def, callArgs, value, {
             resourceManager: run.resourceManager,
@@ -412,22 +404,20 @@ class GraphRun {
         }
       } finally {
         // [EXE-5]
-        if (held) {
-          run.resourceManager.release(lazy.constraints!);
-          if (bus.hasSubscribers) {
-            bus.emit({
-              type: 'ResourceReleased',
-              runId: run.runId,
-              taskName: def.name,
-              nodeId,
-              resources: lazy.constraints!,
-            });
-          }
-        }
+        if (held) this.#release(lazy.constraints!, def.name, nodeId);
         if (injected !== null) await runTeardowns(injected.teardowns, warn);
       }
       if (delay > 0) await run.sleep(delay, run.signal);
       delay *= lazy.retry!.backoff;
+    }
+  }
+
+  /** Give a task's constraints back and report it. [EXE-5] */
+  #release(resources: ResourceRequest, taskName: string, nodeId: string): void {
+    const run = this.#run;
+    run.resourceManager.release(resources);
+    if (run.bus.hasSubscribers) {
+      run.bus.emit({ type: 'ResourceReleased', runId: run.runId, taskName, nodeId, resources });
     }
   }
 
