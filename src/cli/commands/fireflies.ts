@@ -229,6 +229,8 @@ export async function executeFireflies(flags: FirefliesFlags): Promise<FireflyRu
       ...(stdout.columns !== undefined && { columns: stdout.columns }),
       ...(stdout.rows !== undefined && { rows: stdout.rows }),
       signal: ac.signal,
+      // truecolor when the terminal says it has it (a smoother dark end of the palette)
+      colors: /^(truecolor|24bit)$/i.test(process.env.COLORTERM ?? '') ? 'truecolor' : '256',
       ...(options.visualize === false && {
         onProgress: (line: string) => out.write(`${line}\n`),
       }),

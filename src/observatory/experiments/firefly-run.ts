@@ -15,7 +15,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { MetricsAggregator, SampleReservoir } from '../metrics/index.js';
 import { runLive, EventLoopLagSampler } from '../live/index.js';
 import type { LiveSummary } from '../live/index.js';
-import type { GridSource, GridStatus } from '../render/index.js';
+import type { ColorMode, GridSource, GridStatus } from '../render/index.js';
 import { FireflyExperiment } from './firefly-experiment.js';
 import type { FireflyExperimentOptions, FireflyStats } from './firefly-experiment.js';
 
@@ -35,6 +35,8 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
   sampleEveryMs?: number;
   /** Target frames per second of the live view (default 30). */
   fps?: number;
+  /** Colour escapes of the live view: '256' (default) or 'truecolor'. */
+  colors?: ColorMode;
   signal: AbortSignal;
   /** Headless: called once per wall second with a plain progress line. */
   onProgress?: (line: string) => void;
@@ -175,6 +177,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
             ...(options.columns !== undefined && { columns: options.columns }),
             ...(options.rows !== undefined && { rows: options.rows }),
             ...(options.fps !== undefined && { fps: options.fps }),
+            ...(options.colors !== undefined && { colors: options.colors }),
             ...(metrics !== undefined && { metrics }),
             signal: inner.signal,
           });
