@@ -53,3 +53,26 @@ describe('ConvergenceMonitor [FLY-5]', () => {
     expect(m.firstTimeAbove(1.5)).toBeUndefined();
   });
 });
+
+describe('ConvergenceMonitor.orderParameterAsync', () => {
+  it('gives the same R as the synchronous computation, yielding between chunks', async () => {
+    const n = 200_000;
+    const tel = new FireflyTelemetry(n, 5000);
+    for (let i = 0; i < n; i++) {
+      tel.lastFlash[i] = -((i * 7919) % 5000);
+      tel.interval[i] = 4000 + (i % 1000);
+    }
+    const m = new ConvergenceMonitor(tel);
+    const sync = m.orderParameter(1234);
+    let interleaved = 0;
+    const spin = (): void => {
+      interleaved++;
+    };
+    setImmediate(spin);
+    const r = await m.orderParameterAsync(1234, 50_000);
+    expect(r).toBeCloseTo(sync, 12);
+    expect(interleaved).toBe(1); // the immediate queued before ran at the first yield
+    expect(m.record(1234, r)).toEqual({ t: 1234, r });
+    expect(m.history).toHaveLength(1);
+  });
+});

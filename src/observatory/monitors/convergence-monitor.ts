@@ -35,25 +35,55 @@ export class ConvergenceMonitor {
 
   /** R at time `now` (ms, the experiment's clock). */
   orderParameter(now: number): number {
-    const { lastFlash, interval } = this.#telemetry;
-    const n = lastFlash.length;
+    const n = this.#telemetry.lastFlash.length;
     if (n === 0) return 0;
-    const twoPi = 2 * Math.PI;
+    const [re, im] = this.#sum(now, 0, n);
+    return Math.sqrt(re * re + im * im) / n;
+  }
+
+  /**
+   * R at `now`, computed in chunks of `chunk` agents with a yield to the event loop between
+   * them, so a million agents never block the loop for long (the real-clock live view uses
+   * it). Agents that flash between chunks are seen with their new flash time; the virtual
+   * clock uses the synchronous {@link orderParameter} so a seeded run stays deterministic.
+   */
+  async orderParameterAsync(now: number, chunk = 65_536): Promise<number> {
+    const n = this.#telemetry.lastFlash.length;
+    if (n === 0) return 0;
     let re = 0;
     let im = 0;
-    for (let i = 0; i < n; i++) {
-      const theta = (twoPi * (now - lastFlash[i])) / interval[i];
-      re += Math.cos(theta);
-      im += Math.sin(theta);
+    for (let start = 0; start < n; start += chunk) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const [r, i] = this.#sum(now, start, Math.min(n, start + chunk));
+      re += r;
+      im += i;
     }
     return Math.sqrt(re * re + im * im) / n;
   }
 
-  /** Compute R at `now` and append it to {@link history}. */
-  sample(now: number): OrderSample {
-    const s = { t: now, r: this.orderParameter(now) };
+  /** Record a sample computed elsewhere (e.g. by {@link orderParameterAsync}). */
+  record(t: number, r: number): OrderSample {
+    const s = { t, r };
     this.history.push(s);
     return s;
+  }
+
+  #sum(now: number, from: number, to: number): [number, number] {
+    const { lastFlash, interval } = this.#telemetry;
+    const twoPi = 2 * Math.PI;
+    let re = 0;
+    let im = 0;
+    for (let i = from; i < to; i++) {
+      const theta = (twoPi * (now - lastFlash[i])) / interval[i];
+      re += Math.cos(theta);
+      im += Math.sin(theta);
+    }
+    return [re, im];
+  }
+
+  /** Compute R at `now` and append it to {@link history}. */
+  sample(now: number): OrderSample {
+    return this.record(now, this.orderParameter(now));
   }
 
   /** The first sampled time at which R reached `threshold`, or undefined. */
