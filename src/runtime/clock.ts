@@ -11,6 +11,7 @@
  * - [CLK-2] A timer never fires before its deadline; timers due at the same (quantised) time
  *   fire in the order they were set.
  * - [CLK-3] A cancelled timer never fires; cancelling twice or after firing is a no-op.
+ * - [CLK-4] A RealClock reads 0 until its scheduler starts: set-up time is not run time.
  */
 
 /** Returned by {@link Clock.setTimer}. */

@@ -1,6 +1,6 @@
 /**
- * Wall time, optionally sped up: `now()` is milliseconds since the clock was created times
- * `speed`, so with `speed: 10` ten simulated seconds pass per wall second. Timers are fired by
+ * Wall time, optionally sped up: `now()` is milliseconds since the clock was started times
+ * `speed` (0 before), so with `speed: 10` ten simulated seconds pass per wall second. Timers are fired by
  * a Scheduler that keeps exactly one `setTimeout` armed, for the earliest tick [SCH-1].
  */
 import { performance } from 'node:perf_hooks';
@@ -18,7 +18,8 @@ import { InvalidArgumentError } from '../errors.js';
  */
 export class RealClock extends QueuedClock {
   readonly speed: number;
-  readonly #origin: number;
+  /** performance.now() at `begin()`; NaN until then. */
+  #origin = Number.NaN;
 
   constructor(tickMs = 1, speed = 1) {
     super(tickMs);
@@ -26,11 +27,20 @@ export class RealClock extends QueuedClock {
       throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
     }
     this.speed = speed;
-    this.#origin = performance.now();
+  }
+
+  /**
+   * Start the clock: `now()` reads 0 until then, so the time spent setting a run up (creating
+   * a million agents, say) is not counted as time the run has lived [CLK-4]. Idempotent; the
+   * Scheduler calls it from `start()`.
+   */
+  begin(): void {
+    if (Number.isNaN(this.#origin)) this.#origin = performance.now();
   }
 
   now(): number {
-    return (performance.now() - this.#origin) * this.speed;
+    const origin = this.#origin;
+    return Number.isNaN(origin) ? 0 : (performance.now() - origin) * this.speed;
   }
 
   /** Wall milliseconds until the clock reads `time`. */

@@ -134,6 +134,7 @@ export class Scheduler {
         'start() is for the real clock; use runUntil()',
       );
     if (this.#running) return;
+    (this.clock as RealClock).begin();
     this.#stopped = false;
     this.#running = true;
     this.#loop = this.#pumpReal();
@@ -176,11 +177,15 @@ export class Scheduler {
   fireAllNow(): number {
     const before = this.stats.fired;
     const queue = this.clock.queue;
-    if (this.#current !== null) this.#fire(Infinity);
-    while (queue.peekTick() !== Infinity) {
-      this.#current = queue.popBucket();
+    // Only the timers pending now: a callback that arms a new timer does not make this loop
+    // forever (the new one stays queued).
+    const buckets: TimerBucket[] = this.#current === null ? [] : [this.#current];
+    while (queue.peekTick() !== Infinity) buckets.push(queue.popBucket());
+    for (const bucket of buckets) {
+      this.#current = bucket;
       this.#fire(Infinity);
     }
+    this.#current = null;
     return this.stats.fired - before;
   }
 

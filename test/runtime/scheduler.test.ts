@@ -183,6 +183,38 @@ describe('Scheduler.fireAllNow', () => {
   });
 });
 
+describe('RealClock before start [CLK-4]', () => {
+  it('reads 0 until the scheduler starts, so set-up time is not run time', async () => {
+    const s = new Scheduler({ clock: 'real' });
+    const busyUntil = performance.now() + 30;
+    while (performance.now() < busyUntil); // a slow set-up
+    expect(s.clock.now()).toBe(0);
+    const woke = s.clock.sleepUntil(20);
+    s.start();
+    const t0 = performance.now();
+    await woke;
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(15);
+    expect(s.clock.now()).toBeGreaterThanOrEqual(20);
+    await s.stop();
+  });
+});
+
+describe('Scheduler.fireAllNow with callbacks that arm new timers', () => {
+  it('fires only what was pending and leaves the new timers queued', () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    let fired = 0;
+    const again = (): void => {
+      fired++;
+      s.clock.setTimer(s.clock.now() + 10, again);
+    };
+    s.clock.setTimer(5, again);
+    s.clock.setTimer(7, again);
+    expect(s.fireAllNow()).toBe(2);
+    expect(fired).toBe(2);
+    expect(s.pending).toBe(2);
+  });
+});
+
 describe('Clock.createTimer (re-armable)', () => {
   it('fires once at the latest armed deadline, never at an earlier arming [CLK-2]', async () => {
     const s = new Scheduler({ clock: 'virtual' });

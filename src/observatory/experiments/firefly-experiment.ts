@@ -10,6 +10,7 @@
  * - [FLY-6] `--limit N`: one ResourceManager `{ cpu_slot: N }` is shared by every agent, each
  *   agent's step constrained to `cpu_slot: 1`, so at most N agents are inside a step at once.
  * - [FLY-7] `stop()` ends every agent run (no pending run, timer or listener is left behind).
+ * - [FLY-8] `start()` yields to the event loop every few thousand agents.
  */
 import { Engine, ResourceManager, Scheduler } from '../../runtime/index.js';
 import type { ClockKind } from '../../runtime/index.js';
@@ -24,6 +25,9 @@ import type { FireflyWorld } from '../agents/firefly-agent.js';
 import { resolveModelParams } from './firefly-params.js';
 import type { FireflyModelParams } from './firefly-params.js';
 import { FireflyTelemetry } from './firefly-telemetry.js';
+
+/** Agents started between two yields to the event loop in `start()`. */
+const START_BATCH = 16_384;
 
 export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
   width: number;
@@ -179,19 +183,27 @@ export class FireflyExperiment {
     this.#started = true;
     if (this.#ownsBus) await this.bus.connect();
     const step = this.resourceManager === undefined ? null : { cpu_slot: 1 };
-    const runs = new Array<Promise<unknown>>(this.agents);
+    const runs: Promise<unknown>[] = [];
     for (let i = 0; i < this.agents; i++) {
+      // [FLY-8] a million agents take seconds to start: yield now and then so Ctrl+C and
+      // the terminal stay responsive (the clock does not run yet, see [CLK-4])
+      if (i > 0 && i % START_BATCH === 0) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.#world.stopped) break;
+      }
       let agent = firefly({ self: this.#states[i] });
       if (step !== null) agent = agent.withConstraints(step);
-      runs[i] = this.engine.run(agent, { vm: true }).catch((error: unknown) => {
-        if (!this.#world.stopped) {
-          this.#failed++;
-          this.lastAgentError = error;
-        }
-      });
+      runs.push(
+        this.engine.run(agent, { vm: true }).catch((error: unknown) => {
+          if (!this.#world.stopped) {
+            this.#failed++;
+            this.lastAgentError = error;
+          }
+        }),
+      );
     }
     this.#runs = runs;
-    if (this.scheduler.kind === 'real') this.scheduler.start();
+    if (this.scheduler.kind === 'real' && !this.#world.stopped) this.scheduler.start();
   }
 
   /** The last error an agent run ended with, if any (for diagnostics). */

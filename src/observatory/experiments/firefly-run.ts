@@ -167,12 +167,21 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   exp.monitor.sample(0);
 
   const inner = new AbortController();
-  const onAbort = (): void => inner.abort();
+  const onAbort = (): void => {
+    sampling = false;
+    inner.abort();
+    // stop the agents at once, also while a big grid is still starting ([FLY-8]); the
+    // shutdown below awaits the same promise and surfaces any error
+    exp.stop().catch(() => undefined);
+  };
   options.signal.addEventListener('abort', onAbort, { once: true });
   const wall0 = performance.now();
   let view: LiveSummary | null = null;
   let headless: NodeJS.Timeout | undefined;
   try {
+    if (exp.agents >= 100_000) {
+      options.out.write(`starting ${exp.agents} agents (${exp.width}x${exp.height})...\n`);
+    }
     await exp.start();
     clock.setTimer(sampleEveryMs, sample);
     lag.start();
