@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
+import type { RealClock } from '../../runtime/index.js';
 import { MetricsAggregator, SampleReservoir } from '../metrics/index.js';
 import { runLive, EventLoopLagSampler } from '../live/index.js';
 import type { LiveSummary } from '../live/index.js';
@@ -178,6 +179,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   const wall0 = performance.now();
   let view: LiveSummary | null = null;
   let headless: NodeJS.Timeout | undefined;
+  let durationTimer: NodeJS.Timeout | undefined;
   try {
     if (exp.agents >= 100_000) {
       options.out.write(`starting ${exp.agents} agents (${exp.width}x${exp.height})...\n`);
@@ -223,17 +225,29 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
       if (inner.signal.aborted) resolve();
       inner.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    if (durationMs !== undefined) await Promise.race([exp.runUntil(durationMs), stopped]);
+    if (durationMs !== undefined && exp.scheduler.kind === 'real') {
+      // wall time decides: an overloaded scheduler that lags behind its clock still ends the
+      // run when the clock reads the duration, not when its backlog gets there
+      const clock = exp.scheduler.clock as RealClock;
+      await Promise.race([
+        stopped,
+        new Promise<void>((resolve) => {
+          durationTimer = setTimeout(resolve, Math.max(0, clock.wallDelay(durationMs)));
+        }),
+      ]);
+    } else if (durationMs !== undefined) await Promise.race([exp.runUntil(durationMs), stopped]);
     else if (exp.scheduler.kind === 'real') await stopped;
     else {
       // virtual clock until Ctrl+C: advance one period at a time until aborted
       while (!inner.signal.aborted) await exp.runUntil(exp.now() + exp.periodMs);
     }
     sampling = false;
+    lag.stop(); // the lag of shutting a million agents down is not the run's
     inner.abort();
     await exp.stop();
     if (viewDone !== null) view = await viewDone;
   } finally {
+    if (durationTimer !== undefined) clearTimeout(durationTimer);
     sampling = false;
     options.signal.removeEventListener('abort', onAbort);
     if (headless !== undefined) clearInterval(headless);
