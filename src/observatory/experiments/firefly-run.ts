@@ -132,12 +132,13 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   const metrics =
     options.logPath === undefined ? undefined : new MetricsAggregator({ path: options.logPath });
   const clock = exp.scheduler.clock;
+  // Headless runs measure the event-loop lag here; with a view, runLive measures it (once).
   const lags = new SampleReservoir(); // whole run, bounded
   const recentLags = new SampleReservoir(4096); // since the last progress line
   const lag = new EventLoopLagSampler((ms) => {
     lags.add(ms);
     recentLags.add(ms);
-    if (options.visualize === false) metrics?.record('event_loop_lag_ms', ms);
+    metrics?.record('event_loop_lag_ms', ms);
   });
 
   // [RUN-1] sample R on the experiment's clock
@@ -186,7 +187,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     }
     await exp.start();
     clock.setTimer(sampleEveryMs, sample);
-    lag.start();
+    if (options.visualize === false) lag.start();
     const viewDone =
       options.visualize === false
         ? null
@@ -282,8 +283,8 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     finalR,
     rReached: { '0.5': reached(0.5), '0.8': reached(0.8), '0.9': reached(0.9) },
     rSeries: exp.monitor.history.map((h) => [h.t / 1000, h.r]),
-    eventLoopLagP99Ms: lags.count === 0 ? 0 : lags.percentile(99),
-    eventLoopLagMaxMs: lags.count === 0 ? 0 : lags.max,
+    eventLoopLagP99Ms: view?.eventLoopLagP99Ms ?? (lags.count === 0 ? 0 : lags.percentile(99)),
+    eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
     cancelled: options.signal.aborted,
   };

@@ -77,6 +77,7 @@ export interface LiveSummary {
   renderJitterP99Ms: number;
   flushP99Ms: number;
   eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
   wallMs: number;
 }
 
@@ -290,6 +291,7 @@ class LiveLoop {
       renderJitterP99Ms: this.#jitterAll.percentile(99),
       flushP99Ms: this.#flushAll.percentile(99),
       eventLoopLagP99Ms: this.#lagAll.percentile(99),
+      eventLoopLagMaxMs: this.#lagAll.max,
       wallMs,
     });
   }
