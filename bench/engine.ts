@@ -9,6 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { task, tailCall, type LazyResult } from '../src/spec/index.js';
 import { Engine, ResourceManager } from '../src/runtime/index.js';
+import { medianOf } from '../src/observatory/metrics/index.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,12 +23,6 @@ const reps = arg('reps', 7);
 const nodes = arg('nodes', 10_000);
 const iterations = arg('iterations', 1_000_000);
 const json = process.argv.includes('--json');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
   await fn(); // warm-up
@@ -84,7 +79,7 @@ function perTask(name: string, ms: number[]): void {
   rows.push({
     case: name,
     unit: 'µs/task',
-    median: median(us),
+    median: medianOf(us),
     min: Math.min(...us),
     max: Math.max(...us),
   });
@@ -94,7 +89,7 @@ function perSecond(name: string, ms: number[]): void {
   rows.push({
     case: name,
     unit: 'iter/s',
-    median: median(ips),
+    median: medianOf(ips),
     min: Math.min(...ips),
     max: Math.max(...ips),
   });

@@ -24,6 +24,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import mqemitter from 'mqemitter';
 import { InvalidArgumentError } from '../../errors.js';
+import { medianOf } from '../metrics/index.js';
 import { DirectChannel, EMPTY, LocalBroker, LocalBus } from '../../messaging/index.js';
 
 /** Options of {@link runChannelBench}. */
@@ -244,12 +245,6 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 function checkInt(option: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) {
     throw new InvalidArgumentError(option, value, `must be an integer >= ${min}`);
@@ -324,7 +319,7 @@ export async function runChannelBench(
   }
   const rows: ChannelBenchRow[] = o.scenarios.map((s) => {
     const rs = runs.get(s)!;
-    const med = median(rs.map((r) => r.rate));
+    const med = medianOf(rs.map((r) => r.rate));
     const closest = rs.reduce((a, b) => (Math.abs(b.rate - med) < Math.abs(a.rate - med) ? b : a));
     return {
       scenario: s,
@@ -341,7 +336,7 @@ export async function runChannelBench(
     const ra = runs.get(a);
     const rb = runs.get(b);
     if (ra === undefined || rb === undefined) return NaN;
-    return median(ra.map((r, i) => r.rate / rb[i].rate));
+    return medianOf(ra.map((r, i) => r.rate / rb[i].rate));
   };
   return {
     params: o,

@@ -5,4 +5,4 @@ export {
   type MetricsLine,
   type MetricStats,
 } from './metrics-aggregator.js';
-export { percentileOf, SampleReservoir } from './sample-reservoir.js';
+export { medianOf, percentileOf, SampleReservoir } from './sample-reservoir.js';
