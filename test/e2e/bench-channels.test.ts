@@ -1,15 +1,8 @@
 /** `cascade bench channels` as a user runs it (built CLI, child process, small parameters). */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { cli } from './tmux-harness.js';
+import { runCli, type CliResult } from './run-cli.js';
 
-function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, 'bench', 'channels', ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(['bench', 'channels', ...args]);
 
 describe('cascade bench channels', () => {
   it('--json prints parameters, machine and one row per scenario with every message delivered', () => {

@@ -2,18 +2,12 @@
  * `cascade diag headless` and `cascade profile` as a user runs them (built CLI, child process).
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli, type CliResult } from './run-cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(args);
 
 describe('cascade diag headless', () => {
   it('prints flashes/s against N/T and the event-loop lag each second, then the summary', () => {

@@ -3,21 +3,13 @@
  * first). The live view under a terminal is tested in terminal-fireflies.test.ts (tmux).
  */
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, runCli, type CliResult } from './run-cli.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [cli, 'fireflies', ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(['fireflies', ...args]);
 
 describe('cascade fireflies', () => {
   it.each([

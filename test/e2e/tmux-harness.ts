@@ -4,11 +4,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli } from './run-cli.js';
 
-export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cli = join(root, 'dist', 'cli', 'main.js');
+export { cli, root } from './run-cli.js';
 
 export class TmuxHarness {
   readonly socket: string;
