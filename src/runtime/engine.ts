@@ -239,15 +239,7 @@ export class Engine {
     } finally {
       external?.removeEventListener('abort', onAbort);
       await resources.close(); // [ENG-2]
-      if (bus.hasSubscribers) {
-        bus.emit({
-          type: 'RunFinished',
-          runId,
-          status,
-          durationMs: performance.now() - started,
-          ...(error === undefined ? {} : { error }),
-        });
-      }
+      this.#finished(runId, status, started, error);
     }
   }
 
@@ -309,15 +301,7 @@ export class Engine {
       throw error;
     } finally {
       if (resources !== null) await resources.close();
-      if (emit && bus.hasSubscribers) {
-        bus.emit({
-          type: 'RunFinished',
-          runId,
-          status,
-          durationMs: performance.now() - started,
-          ...(error === undefined ? {} : { error }),
-        });
-      }
+      if (emit) this.#finished(runId, status, started, error);
     }
   }
 
@@ -339,6 +323,18 @@ export class Engine {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   };
+
+  /** Emit RunFinished, if anyone listens. */
+  #finished(runId: string, status: RunStatus, started: number, error: unknown): void {
+    if (!this.#bus.hasSubscribers) return;
+    this.#bus.emit({
+      type: 'RunFinished',
+      runId,
+      status,
+      durationMs: performance.now() - started,
+      ...(error === undefined ? {} : { error }),
+    });
+  }
 
   #listen(): void {
     this.#subscription = this.#connector!.subscribe('cascade/constraints/+', (topic, payload) => {

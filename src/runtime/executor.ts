@@ -353,34 +353,14 @@ class GraphRun {
             yieldEvery: run.yieldEvery,
           });
         }
-        if (bus.hasSubscribers) {
-          bus.emit({
-            type: 'TaskExecutionFinished',
-            runId: run.runId,
-            taskName: def.name,
-            nodeId,
-            attempt,
-            status: 'succeeded',
-            durationMs: performance.now() - started,
-          });
-        }
+        this.#executionFinished(def.name, nodeId, attempt, started, 'succeeded', undefined);
         if (cacheKey !== null && cache?.kind === 'memory') {
           run.cache.set(cacheKey, value, cache.ttlMs); // [CACHE-1]
         }
         return value;
       } catch (error) {
-        if (started >= 0 && bus.hasSubscribers) {
-          bus.emit({
-            type: 'TaskExecutionFinished',
-            runId: run.runId,
-            taskName: def.name,
-            nodeId,
-            attempt,
-            status: 'failed',
-            durationMs: performance.now() - started,
-            error,
-          });
-        }
+        if (started >= 0)
+          this.#executionFinished(def.name, nodeId, attempt, started, 'failed', error);
         if (isFatal(error)) throw error; // [EXE-4]
         if (run.signal.aborted) throw cancelledBy(run.signal, error);
         if (attempt >= maxAttempts) {
@@ -410,6 +390,29 @@ class GraphRun {
       if (delay > 0) await run.sleep(delay, run.signal);
       delay *= lazy.retry!.backoff;
     }
+  }
+
+  /** Report the end of one attempt. */
+  #executionFinished(
+    taskName: string,
+    nodeId: string,
+    attempt: number,
+    started: number,
+    status: 'succeeded' | 'failed',
+    error: unknown,
+  ): void {
+    const run = this.#run;
+    if (!run.bus.hasSubscribers) return;
+    run.bus.emit({
+      type: 'TaskExecutionFinished',
+      runId: run.runId,
+      taskName,
+      nodeId,
+      attempt,
+      durationMs: performance.now() - started,
+      status,
+      ...(status === 'failed' && { error }),
+    });
   }
 
   /** Give a task's constraints back and report it. [EXE-5] */
