@@ -4,7 +4,7 @@
  * DirectChannels), with the reference kernel beside it for scale. Prints parameters, machine
  * and a table; `--json` prints JSON. Never passes or fails on a time.
  *
- *   npx tsx bench/fireflies.ts [--sides 100,316,1000] [--sim 20] [--warmup 5] [--kernel] [--json]
+ *   npx tsx bench/fireflies.ts [--sides 100,316,1000] [--sim 20] [--warmup 5] [--no-kernel] [--json]
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +20,6 @@ const { values } = parseArgs({
     sides: { type: 'string', default: '100,316,1000' },
     sim: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
-    kernel: { type: 'boolean', default: true },
     'no-kernel': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -62,17 +61,7 @@ async function runtimeRow(side: number): Promise<Row> {
   const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
   await exp.stop();
   if (exp.stats().failedAgents > 0) throw new Error(`agents failed: ${String(exp.lastAgentError)}`);
-  return {
-    path: 'runtime',
-    agents: side * side,
-    grid: `${side}x${side}`,
-    setupMs,
-    simSeconds: simS,
-    wallSeconds: wall,
-    simPerWall: simS / wall,
-    flashesPerWallSecond: flashes / wall,
-    heapMB,
-  };
+  return row('runtime', side, setupMs, wall, flashes, heapMB);
 }
 
 function kernelRow(side: number): Row {
@@ -88,16 +77,28 @@ function kernelRow(side: number): Row {
   const w0 = performance.now();
   k.runUntil((warmupS + simS) * 1000);
   const wall = (performance.now() - w0) / 1000;
+  const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
+  return row('kernel', side, setupMs, wall, k.telemetry.flashes - f0, heapMB);
+}
+
+function row(
+  path: Row['path'],
+  side: number,
+  setupMs: number,
+  wall: number,
+  flashes: number,
+  heapMB: number,
+): Row {
   return {
-    path: 'kernel',
+    path,
     agents: side * side,
     grid: `${side}x${side}`,
     setupMs,
     simSeconds: simS,
     wallSeconds: wall,
     simPerWall: simS / wall,
-    flashesPerWallSecond: (k.telemetry.flashes - f0) / wall,
-    heapMB: process.memoryUsage().heapUsed / 2 ** 20,
+    flashesPerWallSecond: flashes / wall,
+    heapMB,
   };
 }
 
