@@ -179,7 +179,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   options.signal.addEventListener('abort', onAbort, { once: true });
   const wall0 = performance.now();
   let view: LiveSummary | null = null;
-  let headless: NodeJS.Timeout | undefined;
+  let progress: NodeJS.Timeout | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   try {
     if (exp.agents >= 100_000) {
@@ -202,12 +202,12 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
             ...(metrics !== undefined && { metrics }),
             signal: inner.signal,
           });
-    if (viewDone === null) {
+    const onProgress = options.onProgress;
+    if (viewDone === null && onProgress !== undefined) {
       let flashes = 0;
       let simAt = 0;
       const expected = (exp.agents * 1000) / exp.periodMs;
-      headless = setInterval(() => {
-        if (options.onProgress === undefined) return;
+      progress = setInterval(() => {
         const now = exp.now();
         const lagP99 = recentLags.count === 0 ? 0 : recentLags.percentile(99);
         recentLags.reset();
@@ -215,7 +215,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
         const rate = dSim > 0 ? (exp.telemetry.flashes - flashes) / dSim : 0;
         flashes = exp.telemetry.flashes;
         simAt = now;
-        options.onProgress(
+        onProgress(
           `t=${(now / 1000).toFixed(1)}s agents=${exp.agents} R=${source.r.toFixed(3)} ` +
             `flashes/s=${rate.toFixed(0)} (N/T=${expected.toFixed(0)}) ` +
             `sim/wall=${dSim.toFixed(2)}x lag p99=${lagP99.toFixed(1)}ms`,
@@ -251,7 +251,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     if (durationTimer !== undefined) clearTimeout(durationTimer);
     sampling = false;
     options.signal.removeEventListener('abort', onAbort);
-    if (headless !== undefined) clearInterval(headless);
+    if (progress !== undefined) clearInterval(progress);
     lag.stop();
     inner.abort();
     await exp.stop();
