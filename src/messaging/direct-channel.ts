@@ -19,6 +19,10 @@
  *   recv's timer; a timed-out or aborted recv never loses a message.
  * - [DCH-5] `close()` rejects a waiting `recv` with a ClosedError; messages already buffered
  *   can still be received; `send` after close throws ClosedError.
+ * - [DCH-7] A channel is a WaitSource: `park(waker, deadline)` (what `waitFor(inbox)` does)
+ *   registers the receiver without a promise. The first message or `close()` wakes it from a
+ *   microtask, never inside `send`; the deadline wakes it from the clock's timer. The message
+ *   stays buffered for the woken receiver's `tryRecv`. [WAIT-1, WAIT-3]
  * - [DCH-6] The probe publishes a sample of sent messages to `debug/sample/<owner>`,
  *   fire-and-forget: a connector that throws or rejects is counted in `probeFailures` and
  *   never fails, blocks or changes the send.
@@ -31,6 +35,7 @@ import {
   InvalidArgumentError,
 } from '../errors.js';
 import type { Clock, RearmableTimer, Rng } from '../runtime/clock.js';
+import type { Waker, WaitSource } from '../spec/wait.js';
 import type { Connector } from './connector.js';
 import { validateTopic } from './topic.js';
 
@@ -138,7 +143,7 @@ const OVERFLOW: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'reje
  * inbox.close();
  * ```
  */
-export class DirectChannel<T> {
+export class DirectChannel<T> implements WaitSource {
   readonly owner: string;
   readonly capacity: number;
   readonly overflow: OverflowPolicy;
@@ -153,6 +158,8 @@ export class DirectChannel<T> {
   #waiting = false;
   #resolve: ((v: T | typeof TIMED_OUT) => void) | null = null;
   #reject: ((e: unknown) => void) | null = null;
+  /** A parked receiver (`waitFor(inbox)`), the promise-free alternative to a recv. [DCH-7] */
+  #waker: Waker | null = null;
   /** Created at the first recv with a deadline, then re-armed: no allocation per wait. */
   #timer: RearmableTimer | null = null;
   #timerArmed = false;
@@ -216,7 +223,7 @@ export class DirectChannel<T> {
 
   /** True while a `recv` waits. */
   get hasWaiter(): boolean {
-    return this.#waiting;
+    return this.#waiting || this.#waker !== null;
   }
 
   /** A snapshot of the counters. [DCH-3] */
@@ -251,6 +258,11 @@ export class DirectChannel<T> {
         this.#settle();
         resolve(msg);
         return true;
+      }
+      if (this.#waker !== null) {
+        const waker = this.#waker;
+        this.#settle();
+        queueMicrotask(waker.wake); // [DCH-7] never inside send; the message is buffered below
       }
     }
     let buf = this.#buf;
@@ -310,6 +322,32 @@ export class DirectChannel<T> {
     return this.#wait(deadline, undefined);
   }
 
+  /**
+   * Park `waker` until a message is buffered, the channel is closed, or the clock reaches
+   * `deadline`. Returns false, without parking, when one of these holds already. [DCH-7]
+   * Agents use it through `waitFor(inbox, deadline)` rather than directly.
+   * @throws CascadeError `CASCADE_ERR_CHANNEL_BUSY` if a receiver is already waiting.
+   */
+  park(waker: Waker, deadline: number): boolean {
+    if (this.#waiting || this.#waker !== null) this.#busy();
+    if (this.#count > 0 || this.#closed) return false;
+    if (Number.isNaN(deadline))
+      throw new InvalidArgumentError('deadline', deadline, 'must be a number');
+    if (deadline <= this.#clock.now()) return false;
+    this.#waker = waker;
+    this.#special = 1;
+    if (deadline !== Infinity) {
+      (this.#timer ??= this.#clock.createTimer(() => this.#timedOut())).arm(deadline);
+      this.#timerArmed = true;
+    }
+    return true;
+  }
+
+  /** Forget a parked `waker` without waking it; a no-op if it is not the one parked. */
+  unpark(waker: Waker): void {
+    if (this.#waker === waker) this.#settle();
+  }
+
   /** Take every buffered message, oldest first. */
   drain(): T[] {
     const out: T[] = new Array<T>(this.#count);
@@ -326,17 +364,15 @@ export class DirectChannel<T> {
       const reject = this.#reject!;
       this.#settle();
       reject(new ClosedError('channel', this.owner));
+    } else if (this.#waker !== null) {
+      const waker = this.#waker;
+      this.#settle();
+      queueMicrotask(waker.wake); // [DCH-7]
     }
   }
 
   #wait(deadline: number, signal: AbortSignal | undefined): Promise<T | typeof TIMED_OUT> {
-    if (this.#waiting) {
-      throw new CascadeError(
-        ErrorCode.CHANNEL_BUSY,
-        `channel ${this.owner} already has a waiting receiver (a DirectChannel has one receiver)`,
-        { owner: this.owner },
-      );
-    }
+    if (this.#waiting || this.#waker !== null) this.#busy();
     if (signal !== undefined && signal.aborted) {
       return Promise.reject(new CancelledError('recv aborted', { cause: signal.reason }));
     }
@@ -395,8 +431,17 @@ export class DirectChannel<T> {
     return (this.#buf = next);
   }
 
+  #busy(): never {
+    throw new CascadeError(
+      ErrorCode.CHANNEL_BUSY,
+      `channel ${this.owner} already has a waiting receiver (a DirectChannel has one receiver)`,
+      { owner: this.owner },
+    );
+  }
+
   #settle(): void {
     this.#waiting = false;
+    this.#waker = null;
     this.#special = this.#closed || this.#probe !== null ? 1 : 0;
     this.#resolve = null;
     this.#reject = null;
@@ -411,6 +456,13 @@ export class DirectChannel<T> {
   }
 
   #timedOut(): void {
+    const waker = this.#waker;
+    if (waker !== null) {
+      this.#timerArmed = false; // it just fired
+      this.#settle();
+      waker.wake(); // already in a timer callback, not inside another agent's step
+      return;
+    }
     if (!this.#waiting) return;
     const resolve = this.#resolve!;
     this.#timerArmed = false; // it just fired

@@ -18,7 +18,7 @@ export { FireflyExperiment } from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
 export { runFireflies } from './experiments/firefly-run.js';
 export type { FireflyRunOptions, FireflyRunSummary } from './experiments/firefly-run.js';
-export { firefly, fireflyCycle, FireflyState, FLASH_TOPIC } from './agents/firefly-agent.js';
+export { firefly, fireflyStep, FireflyState, FLASH_TOPIC } from './agents/firefly-agent.js';
 export type { FireflyWorld, FireflyArgs, FlashMessage } from './agents/firefly-agent.js';
 export * from './render/index.js';
 export * from './metrics/index.js';

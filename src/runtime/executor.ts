@@ -20,6 +20,7 @@
 import { substitute, type LazyValues } from '../graph/scan-args.js';
 import type { Graph, GraphNode } from '../graph/graph.js';
 import { TailCall } from '../spec/tail-call.js';
+import { Wait } from '../spec/wait.js';
 import type { LazyResult } from '../spec/lazy-result.js';
 import { CancelledError, CascadeError, ErrorCode, InvalidArgumentError } from '../errors.js';
 import { MISS, fileExists } from './cache.js';
@@ -339,7 +340,7 @@ class GraphRun {
         started = performance.now();
         let value = (def.fn as Callable)(...callArgs);
         if (isThenable(value)) value = await value;
-        if (value instanceof TailCall) {
+        if (value instanceof TailCall || value instanceof Wait) {
           // [VM-4] the first iteration is done: give its slot back; the loop acquires and
           // releases the constraints around every further iteration
           if (held) {

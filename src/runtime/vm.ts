@@ -1,23 +1,32 @@
 /**
  * The VM loop: runs a task and its tail calls as iterations of one loop — the hot path of
  * long-lived agents (a firefly experiment runs 10^4..10^6 of them, each for millions of
- * iterations).
+ * iterations). Each run is one {@link VmFiber}: a plain object driven by callbacks, so an
+ * agent that waits with `waitFor`/`waitUntil` is parked as nothing more than its own fields.
  *
  * Invariants:
- * - [VM-1] Constant stack: each iteration returns to the loop; nothing recurses.
+ * - [VM-1] Constant stack: each iteration returns to the loop; nothing recurses. A woken or
+ *   resumed fiber starts from a microtask, a timer callback or `setImmediate`.
  * - [VM-2] Flat memory: per iteration the loop allocates at most the merged named-argument
  *   object (none when the change set is empty); no closure, no event, no promise unless the
- *   task returned a thenable or must wait for resources.
+ *   task returned a thenable or must wait for resources. A parked fiber holds no promise.
  * - [VM-3] A thenable result is awaited; sync results continue synchronously, but after
  *   `yieldEvery` iterations the loop yields once to the event loop (setImmediate), so one
  *   agent cannot starve timers, I/O or other agents.
  * - [VM-4] Constraints, when given, are acquired before and released after every iteration
- *   through the manager's sync fast path; the loop awaits only when it has to wait.
- * - [VM-5] An aborted signal stops the loop before the next iteration with CancelledError.
+ *   through the manager's sync fast path; the loop waits only when it has to. A parked fiber
+ *   holds no constraint: the slot is given back when the step returns its Wait.
+ * - [VM-5] An aborted signal stops the loop before the next iteration with CancelledError, and
+ *   at once when the fiber is parked. [WAIT-3]
+ * - [VM-6] A `Wait` result parks the fiber until its source is ready or its deadline passes,
+ *   then the next iteration runs with unchanged arguments. [WAIT-1, WAIT-2]
  */
 import { TailCall } from '../spec/tail-call.js';
+import { Wait } from '../spec/wait.js';
+import type { Waker, WaitClock, WaitSource } from '../spec/wait.js';
 import type { TaskDef } from '../spec/lazy-result.js';
 import type { ResourceManager, ResourceRequest } from './resource-manager.js';
+import type { RearmableTimer } from './clock.js';
 import { CancelledError } from '../errors.js';
 
 type Callable = (...args: unknown[]) => unknown;
@@ -33,8 +42,9 @@ export interface VmLoopOptions {
 }
 
 /**
- * Run `def` with `args` and follow its tail calls until it returns a value. If `pending` is a
- * TailCall, the first call already happened and the loop continues from it.
+ * Run `def` with `args` and follow its tail calls and waits until it returns a value. If
+ * `pending` is a TailCall or Wait, the first call already happened and the loop continues
+ * from it.
  *
  * @example
  * ```ts
@@ -43,54 +53,186 @@ export interface VmLoopOptions {
  * });
  * ```
  */
-export async function vmLoop(
+export function vmLoop(
   def: TaskDef,
   args: readonly unknown[],
-  pending: TailCall | null,
+  pending: TailCall | Wait | null,
   options: VmLoopOptions,
 ): Promise<unknown> {
-  const rm = options.resourceManager;
-  const req = options.constraints;
-  const signal = options.signal;
-  const every = options.yieldEvery;
-  const own: unknown[] = [undefined];
-  let fn = def.fn as Callable;
-  let a: readonly unknown[] = args;
-  let budget = every;
-  let r: unknown = pending;
-  for (;;) {
-    if (r === null) {
-      if (signal !== undefined && signal.aborted) {
-        throw new CancelledError('run cancelled', { cause: signal.reason }); // [VM-5]
-      }
-      if (req === null) {
-        r = Reflect.apply(fn, undefined, a);
-        if (isThenable(r)) r = await r;
-      } else {
-        if (!rm.tryAcquire(req)) await rm.acquire(req, signal); // [VM-4]
-        try {
-          r = Reflect.apply(fn, undefined, a);
-          if (isThenable(r)) r = await r;
-        } finally {
-          rm.release(req);
+  return new Promise<unknown>((resolve, reject) => {
+    new VmFiber(def, args, options, resolve, reject).start(pending);
+  });
+}
+
+/** One running agent: the loop's state in fields, resumed by callbacks. */
+class VmFiber implements Waker {
+  readonly #rm: ResourceManager;
+  readonly #req: ResourceRequest | null;
+  readonly #signal: AbortSignal | undefined;
+  readonly #every: number;
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: unknown) => void;
+  readonly #own: unknown[] = [undefined];
+  #fn: Callable;
+  #args: readonly unknown[];
+  #budget: number;
+  /** Constraints held by the iteration in progress. [VM-4] */
+  #held = false;
+  #done = false;
+  /** Where the fiber is parked: a source, or its own timer (`#timerArmed`). */
+  #parkedOn: WaitSource | null = null;
+  #timer: RearmableTimer | null = null;
+  #timerClock: WaitClock | null = null;
+  #timerArmed = false;
+
+  constructor(
+    def: TaskDef,
+    args: readonly unknown[],
+    options: VmLoopOptions,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#rm = options.resourceManager;
+    this.#req = options.constraints;
+    this.#signal = options.signal;
+    this.#every = options.yieldEvery;
+    this.#budget = options.yieldEvery;
+    this.#fn = def.fn as Callable;
+    this.#args = args;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  start(pending: TailCall | Wait | null): void {
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#loop(pending);
+  }
+
+  /** The end of a wait (from a source, the fiber's timer, or a yield). [WAIT-3] */
+  readonly wake = (): void => {
+    if (this.#done) return;
+    this.#parkedOn = null;
+    this.#timerArmed = false;
+    this.#loop(null);
+  };
+
+  readonly #onValue = (value: unknown): void => {
+    this.#release();
+    this.#loop(value);
+  };
+
+  readonly #onAcquired = (): void => {
+    this.#held = true;
+    this.#loop(null);
+  };
+
+  readonly #fail = (error: unknown): void => {
+    if (this.#done) return;
+    this.#release();
+    this.#end();
+    this.#reject(error);
+  };
+
+  readonly #onAbort = (): void => {
+    // A running or yielding fiber sees the signal before its next iteration; a parked one
+    // would not run again, so it ends here. [VM-5]
+    if (this.#parkedOn === null && !this.#timerArmed) return;
+    this.#fail(new CancelledError('run cancelled', { cause: this.#signal!.reason }));
+  };
+
+  #loop(result: unknown): void {
+    let r = result;
+    for (;;) {
+      if (r === null) {
+        const signal = this.#signal;
+        if (signal !== undefined && signal.aborted) {
+          this.#fail(new CancelledError('run cancelled', { cause: signal.reason })); // [VM-5]
+          return;
         }
+        const req = this.#req;
+        if (req !== null && !this.#held) {
+          if (!this.#rm.tryAcquire(req)) {
+            this.#rm.acquire(req, signal).then(this.#onAcquired, this.#fail); // [VM-4]
+            return;
+          }
+          this.#held = true;
+        }
+        try {
+          r = Reflect.apply(this.#fn, undefined, this.#args);
+        } catch (error) {
+          this.#fail(error);
+          return;
+        }
+        if (isThenable(r)) {
+          r.then(this.#onValue, this.#fail);
+          return;
+        }
+        this.#release();
+      }
+      if (r instanceof Wait) {
+        if (this.#park(r)) return; // [VM-6]
+      } else if (r instanceof TailCall) {
+        // [TAIL-1..3]
+        if (r.target !== null) this.#fn = r.target.fn as Callable;
+        if (r.list !== null) {
+          this.#args = r.list;
+        } else {
+          const changed = r.named!;
+          const prev = this.#args[0];
+          this.#own[0] = isEmpty(changed) ? prev : Object.assign({}, prev, changed);
+          this.#args = this.#own;
+        }
+      } else {
+        this.#end();
+        this.#resolve(r);
+        return;
+      }
+      r = null;
+      if (--this.#budget === 0) {
+        this.#budget = this.#every;
+        setImmediate(this.wake); // [VM-3]
+        return;
       }
     }
-    if (!(r instanceof TailCall)) return r;
-    // [TAIL-1..3]
-    if (r.target !== null) fn = r.target.fn as Callable;
-    if (r.list !== null) {
-      a = r.list;
-    } else {
-      const changed = r.named!;
-      const prev = a[0];
-      own[0] = isEmpty(changed) ? prev : Object.assign({}, prev, changed);
-      a = own;
+  }
+
+  /** Park on `w`; false when it is over already (the loop goes on at once). */
+  #park(w: Wait): boolean {
+    const source = w.source;
+    if (source !== null) {
+      if (!source.park(this, w.deadline)) return false;
+      this.#parkedOn = source;
+      return true;
     }
-    r = null;
-    if (--budget === 0) {
-      budget = every;
-      await yieldToEventLoop(); // [VM-3]
+    const clock = w.clock!;
+    if (clock.now() >= w.deadline) return false;
+    if (this.#timerClock !== clock) {
+      this.#timer?.cancel();
+      this.#timer = clock.createTimer(this.wake);
+      this.#timerClock = clock;
+    }
+    this.#timer!.arm(w.deadline);
+    this.#timerArmed = true;
+    return true;
+  }
+
+  #release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#rm.release(this.#req!);
+  }
+
+  /** Leave no listener, timer or parked waker behind. */
+  #end(): void {
+    this.#done = true;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#parkedOn !== null) {
+      this.#parkedOn.unpark(this);
+      this.#parkedOn = null;
+    }
+    if (this.#timerArmed) {
+      this.#timer!.cancel();
+      this.#timerArmed = false;
     }
   }
 }
@@ -115,8 +257,4 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
 function isEmpty(object: object): boolean {
   for (const _ in object) return false;
   return true;
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
 }

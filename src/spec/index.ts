@@ -19,3 +19,5 @@ export { tailCall, TailCall } from './tail-call.js';
 export type { TailCallable } from './tail-call.js';
 export { normalizeRetry, normalizeCache, normalizeConstraints } from './policies.js';
 export type { RetryPolicy, CachePolicy, NormalizedCachePolicy, Constraints } from './policies.js';
+export { waitFor, waitUntil, Wait } from './wait.js';
+export type { Waker, WaitSource, WaitClock } from './wait.js';

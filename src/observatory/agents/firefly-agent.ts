@@ -1,11 +1,12 @@
 /**
- * One firefly as a Cascade agent: a task run in VM mode that returns `tailCall` after every
- * step, so it lives as long as the experiment in constant stack and memory (DESIGN.md §4).
- * One iteration is one cycle: the refractory sleep, then waits for pulses until the phase
- * reaches T, then the flash.
+ * One firefly as a Cascade agent: a task run in VM mode whose every step returns a `Wait` or
+ * `tailCall`, so it lives as long as the experiment in constant stack and memory (DESIGN.md
+ * §4). One step is one event of the agent's life: the end of the refractory time, a pulse,
+ * or the phase reaching T. Between steps the agent is parked (`waitUntil`/`waitFor`), which
+ * costs no promise: a million waiting fireflies are a million small objects, nothing more.
  *
  * The model [FLY-1..3], with phase(t) = t - cycleStart:
- * - [FLY-1] refractory (phase < r): sleep until phase = r; pulses that arrived meanwhile are
+ * - [FLY-1] refractory (phase < r): wait until phase = r; pulses that arrived meanwhile are
  *   discarded and counted.
  * - [FLY-2] sensitive: wait for a pulse or for phase = T; a pulse advances the phase by k
  *   (cycleStart -= k); reaching T flashes at once.
@@ -14,9 +15,10 @@
  * Everything an agent shares with the others (clock, RNG, channels, telemetry) sits in one
  * {@link FireflyWorld}; the per-agent state is one small object, mutated in place.
  */
-import { task, tailCall } from '../../spec/index.js';
+import { task, waitFor, waitUntil } from '../../spec/index.js';
+import type { Wait } from '../../spec/index.js';
 import type { Clock, Rng } from '../../runtime/index.js';
-import { EMPTY, TIMED_OUT } from '../../messaging/index.js';
+import { EMPTY } from '../../messaging/index.js';
 import type { Connector, DirectChannel } from '../../messaging/index.js';
 import type { FireflyModelParams } from '../experiments/firefly-params.js';
 import type { FireflyTelemetry } from '../experiments/firefly-telemetry.js';
@@ -49,9 +51,9 @@ export interface FireflyWorld {
 }
 
 /**
- * One agent's own state, mutated in place across iterations. A class, not a plain object, so
- * the engine's argument scan (which looks for LazyResults inside plain objects and arrays)
- * does not walk into the shared world on every run.
+ * One agent's own state, mutated in place across steps. A class, not a plain object, so the
+ * engine's argument scan (which looks for LazyResults inside plain objects and arrays) does
+ * not walk into the shared world.
  *
  * @example
  * ```ts
@@ -61,12 +63,16 @@ export interface FireflyWorld {
 export class FireflyState {
   readonly id: number;
   readonly world: FireflyWorld;
+  readonly inbox: DirectChannel<number>;
   /** The time at which the current cycle's phase was 0. */
   cycleStart: number;
+  /** False from a flash until the first step after the refractory time. */
+  sensitive = false;
 
   constructor(id: number, world: FireflyWorld, cycleStart: number) {
     this.id = id;
     this.world = world;
+    this.inbox = world.inboxes[id];
     this.cycleStart = cycleStart;
   }
 }
@@ -78,8 +84,6 @@ export interface FireflyArgs {
 
 /** Why an agent ended (only when the experiment stops). */
 export type FireflyEnd = 'stopped';
-
-const CONTINUE = tailCall({});
 
 function flash(self: FireflyState, t: number): void {
   const w = self.world;
@@ -94,43 +98,38 @@ function flash(self: FireflyState, t: number): void {
     if (!inboxes[nb[j]].send(id)) w.telemetry.droppedPulses++;
   }
   self.cycleStart = t - w.rng.next() * w.params.jitterMs;
+  self.sensitive = false;
 }
 
 /**
- * One iteration of a firefly: one cycle, from the end of its last flash to its next flash.
- * Returns `tailCall({})` to run the next cycle, or `'stopped'`. Pulses are awaited inside the
- * iteration (one `await` per pulse), so a pulse costs one promise, not a VM-loop turn.
+ * One step of a firefly: handle what happened since the last step (time passed, pulses
+ * arrived), then say what to wait for next. Returns a `Wait`, or `'stopped'` once the world is stopped.
  *
  * @example
  * ```ts
  * await engine.run(firefly({ self }), { vm: true }); // runs until world.stopped
  * ```
  */
-export async function fireflyCycle({ self }: FireflyArgs): Promise<FireflyEnd | typeof CONTINUE> {
+export function fireflyStep({ self }: FireflyArgs): FireflyEnd | Wait {
   const w = self.world;
   if (w.stopped) return 'stopped';
   const clock = w.clock;
   const p = w.params;
-  const inbox = w.inboxes[self.id];
-  if (clock.now() - self.cycleStart < p.refractoryMs) {
-    await clock.sleepUntil(self.cycleStart + p.refractoryMs); // [FLY-1]
-    if (w.stopped) return 'stopped';
-    while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++;
+  const inbox = self.inbox;
+  const now = clock.now();
+  if (now - self.cycleStart < p.refractoryMs) {
+    return waitUntil(clock, self.cycleStart + p.refractoryMs); // [FLY-1]
   }
-  for (;;) {
-    let pulse: number | typeof EMPTY | typeof TIMED_OUT = inbox.tryRecv();
-    if (pulse === EMPTY) {
-      pulse = await inbox.recvUntil(self.cycleStart + p.periodMs); // [FLY-2]
-      if (w.stopped) return 'stopped';
-    }
-    const now = clock.now();
-    if (pulse !== TIMED_OUT) {
-      self.cycleStart -= p.nudgeMs; // [FLY-2]
-      if (now - self.cycleStart < p.periodMs) continue;
-    }
-    flash(self, now); // [FLY-3]
-    return CONTINUE;
+  if (!self.sensitive) {
+    while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++; // [FLY-1]
+    self.sensitive = true;
   }
+  while (now - self.cycleStart < p.periodMs) {
+    if (inbox.tryRecv() === EMPTY) return waitFor(inbox, self.cycleStart + p.periodMs); // [FLY-2]
+    self.cycleStart -= p.nudgeMs; // [FLY-2]
+  }
+  flash(self, now); // [FLY-3]
+  return waitUntil(clock, self.cycleStart + p.refractoryMs); // [FLY-1] the next cycle
 }
 
 /**
@@ -141,4 +140,4 @@ export async function fireflyCycle({ self }: FireflyArgs): Promise<FireflyEnd | 
  * const run = engine.run(firefly({ self: new FireflyState(0, world, -1234) }), { vm: true });
  * ```
  */
-export const firefly = task(fireflyCycle, { name: 'firefly' });
+export const firefly = task(fireflyStep, { name: 'firefly' });

@@ -1,0 +1,114 @@
+/**
+ * waitFor / waitUntil: how a long-lived agent waits without a promise. In VM mode a task may
+ * return a `Wait` instead of awaiting: the iteration ends, the agent is parked (no promise,
+ * no closure, no suspended async frame), and the next iteration runs with the same arguments
+ * (as `tailCall({})`) once the wait is over. The task then looks at what changed itself
+ * (`inbox.tryRecv()`, `clock.now()`).
+ *
+ * Why: an agent that awaits a message per iteration holds a promise, its reactions and an
+ * async frame for as long as it waits. A million such agents keep a million of each alive
+ * across garbage collections; a parked agent holds only its own fields.
+ *
+ * Invariants (kept by the VM loop and by every WaitSource):
+ * - [WAIT-1] `waitFor(source, deadline)` ends when the source is ready (a channel holds a
+ *   message or is closed) or when its clock reaches `deadline`, whichever comes first; a
+ *   source that is ready already does not park at all.
+ * - [WAIT-2] `waitUntil(clock, deadline)` ends when `clock.now() >= deadline`.
+ * - [WAIT-3] A parked agent is woken at most once per wait, never from inside another agent's
+ *   step (a send that readies a source defers the wake to a microtask), and never after its
+ *   run was cancelled.
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+/** Who is woken when a wait ends: the VM loop of a parked agent. */
+export interface Waker {
+  /** Called once when the wait ends (unbound: a function property, not a method). */
+  readonly wake: () => void;
+}
+
+/**
+ * Something an agent can wait on: a DirectChannel implements it. [WAIT-1]
+ */
+export interface WaitSource {
+  /**
+   * Park `waker` until this source is ready or `deadline` passes (on the source's clock).
+   * Returns false, without parking, when the source is ready already.
+   */
+  park(waker: Waker, deadline: number): boolean;
+  /** Forget a parked waker (the run was cancelled); a no-op if it is not parked here. */
+  unpark(waker: Waker): void;
+}
+
+/** The part of a Clock that a timed wait needs (structurally the runtime's Clock). */
+export interface WaitClock {
+  now(): number;
+  createTimer(fn: () => void): { arm(deadline: number): void; cancel(): void };
+}
+
+/**
+ * What a task returns to wait. Create it with {@link waitFor} or {@link waitUntil}.
+ *
+ * @example
+ * ```ts
+ * const w = waitUntil(clock, 1000);
+ * w instanceof Wait; // true
+ * ```
+ */
+export class Wait {
+  /** The source waited on, or null for a plain timed wait. */
+  readonly source: WaitSource | null;
+  /** The clock of a plain timed wait, or null. */
+  readonly clock: WaitClock | null;
+  /** Absolute time (of the source's or the clock's time) at which the wait ends anyway. */
+  readonly deadline: number;
+
+  /** @internal Use {@link waitFor} or {@link waitUntil}. */
+  constructor(source: WaitSource | null, clock: WaitClock | null, deadline: number) {
+    this.source = source;
+    this.clock = clock;
+    this.deadline = deadline;
+  }
+}
+
+/**
+ * End this iteration and run the next one when `source` is ready or at `deadline` (absolute,
+ * on the source's clock; default: no deadline). [WAIT-1]
+ *
+ * @example
+ * ```ts
+ * const step = task(({ inbox, seen }: { inbox: DirectChannel<string>; seen: number }) => {
+ *   const msg = inbox.tryRecv();
+ *   if (msg === EMPTY) return waitFor(inbox); // parked until a message arrives
+ *   return msg === 'stop' ? seen : tailCall({ seen: seen + 1 });
+ * });
+ * ```
+ */
+export function waitFor(source: WaitSource, deadline = Infinity): Wait {
+  if (typeof source?.park !== 'function') {
+    throw new InvalidArgumentError('source', source, 'must be a WaitSource (a DirectChannel)');
+  }
+  if (Number.isNaN(deadline)) throw new InvalidArgumentError('deadline', deadline, 'is NaN');
+  return new Wait(source, null, deadline);
+}
+
+/**
+ * End this iteration and run the next one when `clock.now() >= deadline`. [WAIT-2]
+ *
+ * @example
+ * ```ts
+ * // every 500 ms of `clock`, n times
+ * const tick = task(({ clock, next, n }: { clock: Clock; next: number; n: number }) => {
+ *   if (clock.now() < next) return waitUntil(clock, next);
+ *   return n === 0 ? 'done' : tailCall({ next: next + 500, n: n - 1 });
+ * });
+ * ```
+ */
+export function waitUntil(clock: WaitClock, deadline: number): Wait {
+  if (typeof clock?.createTimer !== 'function') {
+    throw new InvalidArgumentError('clock', clock, 'must be a Clock');
+  }
+  if (!(deadline < Infinity) || Number.isNaN(deadline)) {
+    throw new InvalidArgumentError('deadline', deadline, 'must be a finite number');
+  }
+  return new Wait(null, clock, deadline);
+}
