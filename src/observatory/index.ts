@@ -19,7 +19,7 @@ export type { FireflyExperimentOptions, FireflyStats } from './experiments/firef
 export { runFireflies } from './experiments/firefly-run.js';
 export type { FireflyRunOptions, FireflyRunSummary } from './experiments/firefly-run.js';
 export { firefly, fireflyStep, FireflyState, FLASH_TOPIC } from './agents/firefly-agent.js';
-export type { FireflyWorld, FireflyArgs, FlashMessage } from './agents/firefly-agent.js';
+export type { FireflyWorld, FlashMessage } from './agents/firefly-agent.js';
 export * from './render/index.js';
 export * from './metrics/index.js';
 export * from './live/index.js';

@@ -186,7 +186,12 @@ export class Engine {
     if (this.#connector !== undefined && this.#subscription === null) this.#listen();
     if (options.vm === true) {
       const injects = vmFastPathInjects(target);
-      if (injects !== null) return this.#runVm(target, injects, options) as Promise<T>;
+      if (injects !== null) {
+        if (injects.length === 0 && target.retry === null && !this.#bus.hasSubscribers) {
+          return this.#runVmLean(target, options) as Promise<T>;
+        }
+        return this.#runVm(target, injects, options) as Promise<T>;
+      }
     }
     return this.#runGraph(target, options) as Promise<T>;
   }
@@ -242,6 +247,25 @@ export class Engine {
       this.#finished(runId, status, started, error);
     }
   }
+
+  /**
+   * The leanest VM run (no injects, retry or event subscribers): the fiber's own promise, no
+   * async frame around it. A million agents each hold only their fiber while they wait.
+   */
+  #runVmLean(target: LazyResult<unknown>, options: RunOptions): Promise<unknown> {
+    const external = options.signal;
+    return vmLoop(target.task!, target.args, null, {
+      resourceManager: this.#rm,
+      constraints: target.constraints,
+      signal: external,
+      yieldEvery: this.#yieldEvery,
+      mapError: this.#vmError,
+    });
+  }
+
+  /** What a lean VM run rejects with: TASK_FAILED around the error, or the cancellation. */
+  readonly #vmError = (e: unknown, taskName: string, signal: AbortSignal | undefined): unknown =>
+    outcome(e, signal, this.#nextRunId(), taskName, 1)[1];
 
   async #runVm(
     target: LazyResult<unknown>,

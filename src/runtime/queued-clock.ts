@@ -65,18 +65,14 @@ export abstract class QueuedClock implements Clock {
   }
 }
 
-/** The RearmableTimer of a QueuedClock: one queue Timer object, re-linked on every arm. */
-class QueuedTimer implements RearmableTimer {
+/** The RearmableTimer of a QueuedClock: the queue Timer itself, re-linked on every arm. */
+class QueuedTimer extends Timer implements RearmableTimer {
   readonly #clock: QueuedClock;
-  readonly #timer: Timer;
   constructor(clock: QueuedClock, fn: () => void) {
+    super(fn);
     this.#clock = clock;
-    this.#timer = new Timer(fn);
   }
   arm(deadline: number): void {
-    this.#clock.armTimer(this.#timer, deadline);
-  }
-  cancel(): void {
-    this.#timer.cancel();
+    this.#clock.armTimer(this, deadline);
   }
 }

@@ -39,6 +39,15 @@ export interface VmLoopOptions {
   readonly signal: AbortSignal | undefined;
   /** Iterations between two yields to the event loop. [VM-3] */
   readonly yieldEvery: number;
+  /**
+   * What the run rejects with, given what an iteration threw, the task's name and the signal
+   * (default: the error itself). One function for every run: no closure per agent.
+   */
+  readonly mapError?: (
+    error: unknown,
+    taskName: string,
+    signal: AbortSignal | undefined,
+  ) => unknown;
 }
 
 /**
@@ -72,6 +81,8 @@ class VmFiber implements Waker {
   readonly #every: number;
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (error: unknown) => void;
+  readonly #mapError: VmLoopOptions['mapError'];
+  readonly #name: string;
   readonly #own: unknown[] = [undefined];
   #fn: Callable;
   #args: readonly unknown[];
@@ -97,6 +108,8 @@ class VmFiber implements Waker {
     this.#signal = options.signal;
     this.#every = options.yieldEvery;
     this.#budget = options.yieldEvery;
+    this.#mapError = options.mapError;
+    this.#name = def.name;
     this.#fn = def.fn as Callable;
     this.#args = args;
     this.#resolve = resolve;
@@ -104,7 +117,10 @@ class VmFiber implements Waker {
   }
 
   start(pending: TailCall | Wait | null): void {
-    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+    if (this.#signal !== undefined) {
+      this.#onAbort = () => this.#aborted();
+      this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
     this.#loop(pending);
   }
 
@@ -116,29 +132,31 @@ class VmFiber implements Waker {
     this.#loop(null);
   };
 
-  readonly #onValue = (value: unknown): void => {
-    this.#release();
-    this.#loop(value);
-  };
+  // Callbacks for the rarer paths (async steps, waits for a slot, abort), made on first use:
+  // a million parked agents should not carry four closures each. [VM-2]
+  #onValue: ((value: unknown) => void) | null = null;
+  #onAcquired: (() => void) | null = null;
+  #onError: ((error: unknown) => void) | null = null;
+  #onAbort: (() => void) | null = null;
 
-  readonly #onAcquired = (): void => {
-    this.#held = true;
-    this.#loop(null);
-  };
-
-  readonly #fail = (error: unknown): void => {
+  #fail(error: unknown): void {
     if (this.#done) return;
     this.#release();
     this.#end();
-    this.#reject(error);
-  };
+    const map = this.#mapError;
+    this.#reject(map === undefined ? error : map(error, this.#name, this.#signal));
+  }
 
-  readonly #onAbort = (): void => {
+  #failCallback(): (error: unknown) => void {
+    return (this.#onError ??= (error) => this.#fail(error));
+  }
+
+  #aborted(): void {
     // A running or yielding fiber sees the signal before its next iteration; a parked one
     // would not run again, so it ends here. [VM-5]
     if (this.#parkedOn === null && !this.#timerArmed) return;
     this.#fail(new CancelledError('run cancelled', { cause: this.#signal!.reason }));
-  };
+  }
 
   #loop(result: unknown): void {
     let r = result;
@@ -152,7 +170,11 @@ class VmFiber implements Waker {
         const req = this.#req;
         if (req !== null && !this.#held) {
           if (!this.#rm.tryAcquire(req)) {
-            this.#rm.acquire(req, signal).then(this.#onAcquired, this.#fail); // [VM-4]
+            this.#onAcquired ??= () => {
+              this.#held = true;
+              this.#loop(null);
+            };
+            this.#rm.acquire(req, signal).then(this.#onAcquired, this.#failCallback()); // [VM-4]
             return;
           }
           this.#held = true;
@@ -164,13 +186,24 @@ class VmFiber implements Waker {
           return;
         }
         if (isThenable(r)) {
-          r.then(this.#onValue, this.#fail);
+          this.#onValue ??= (value) => {
+            this.#release();
+            this.#loop(value);
+          };
+          r.then(this.#onValue, this.#failCallback());
           return;
         }
         this.#release();
       }
       if (r instanceof Wait) {
-        if (this.#park(r)) return; // [VM-6]
+        let parked: boolean;
+        try {
+          parked = this.#park(r); // [VM-6]
+        } catch (error) {
+          this.#fail(error); // e.g. CHANNEL_BUSY: a second receiver on one channel
+          return;
+        }
+        if (parked) return;
       } else if (r instanceof TailCall) {
         // [TAIL-1..3]
         if (r.target !== null) this.#fn = r.target.fn as Callable;
@@ -225,7 +258,7 @@ class VmFiber implements Waker {
   /** Leave no listener, timer or parked waker behind. */
   #end(): void {
     this.#done = true;
-    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#onAbort !== null) this.#signal!.removeEventListener('abort', this.#onAbort);
     if (this.#parkedOn !== null) {
       this.#parkedOn.unpark(this);
       this.#parkedOn = null;

@@ -77,11 +77,6 @@ export class FireflyState {
   }
 }
 
-/** The step's arguments: one options object, so `tailCall({})` keeps them all. */
-export interface FireflyArgs {
-  self: FireflyState;
-}
-
 /** Why an agent ended (only when the experiment stops). */
 export type FireflyEnd = 'stopped';
 
@@ -107,10 +102,10 @@ function flash(self: FireflyState, t: number): void {
  *
  * @example
  * ```ts
- * await engine.run(firefly({ self }), { vm: true }); // runs until world.stopped
+ * await engine.run(firefly(self), { vm: true }); // runs until world.stopped
  * ```
  */
-export function fireflyStep({ self }: FireflyArgs): FireflyEnd | Wait {
+export function fireflyStep(self: FireflyState): FireflyEnd | Wait {
   const w = self.world;
   if (w.stopped) return 'stopped';
   const clock = w.clock;
@@ -133,11 +128,11 @@ export function fireflyStep({ self }: FireflyArgs): FireflyEnd | Wait {
 }
 
 /**
- * The firefly as a Cascade task: `firefly({ self })` is a LazyResult to run with `{ vm: true }`.
+ * The firefly as a Cascade task: `firefly(self)` is a LazyResult to run with `{ vm: true }`.
  *
  * @example
  * ```ts
- * const run = engine.run(firefly({ self: new FireflyState(0, world, -1234) }), { vm: true });
+ * const run = engine.run(firefly(new FireflyState(0, world, -1234)), { vm: true });
  * ```
  */
 export const firefly = task(fireflyStep, { name: 'firefly' });

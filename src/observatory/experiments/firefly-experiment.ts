@@ -191,20 +191,21 @@ export class FireflyExperiment {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.#world.stopped) break;
       }
-      let agent = firefly({ self: this.#states[i] });
+      let agent = firefly(this.#states[i]);
       if (step !== null) agent = agent.withConstraints(step);
-      runs.push(
-        this.engine.run(agent, { vm: true }).catch((error: unknown) => {
-          if (!this.#world.stopped) {
-            this.#failed++;
-            this.lastAgentError = error;
-          }
-        }),
-      );
+      runs.push(this.engine.run(agent, { vm: true }).catch(this.#onAgentError));
     }
     this.#runs = runs;
     if (this.scheduler.kind === 'real' && !this.#world.stopped) this.scheduler.start();
   }
+
+  /** One handler for every agent run, not a closure per agent. */
+  readonly #onAgentError = (error: unknown): void => {
+    if (!this.#world.stopped) {
+      this.#failed++;
+      this.lastAgentError = error;
+    }
+  };
 
   /** The last error an agent run ended with, if any (for diagnostics). */
   lastAgentError: unknown = undefined;
