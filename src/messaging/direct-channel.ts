@@ -35,6 +35,8 @@ import {
   InvalidArgumentError,
 } from '../errors.js';
 import type { Clock, RearmableTimer, Rng } from '../runtime/clock.js';
+import { defaultReadyQueue } from '../runtime/ready-queue.js';
+import type { ReadyQueue } from '../runtime/ready-queue.js';
 import type { Waker, WaitSource } from '../spec/wait.js';
 import type { Connector } from './connector.js';
 import { validateTopic } from './topic.js';
@@ -69,6 +71,8 @@ export interface DirectChannelOptions {
   clock?: Clock;
   /** Leak a sample of the traffic to a connector. */
   probe?: ChannelProbe;
+  /** Where a parked receiver's wake-up is deferred to (default: the shared ready queue). */
+  ready?: ReadyQueue;
 }
 
 /** Options of {@link DirectChannel.recv}. */
@@ -160,6 +164,7 @@ export class DirectChannel<T> implements WaitSource {
   #reject: ((e: unknown) => void) | null = null;
   /** A parked receiver (`waitFor(inbox)`), the promise-free alternative to a recv. [DCH-7] */
   #waker: Waker | null = null;
+  readonly #ready: ReadyQueue;
   /** Created at the first recv with a deadline, then re-armed: no allocation per wait. */
   #timer: RearmableTimer | null = null;
   #timerArmed = false;
@@ -177,7 +182,7 @@ export class DirectChannel<T> implements WaitSource {
   #probeFailures = 0;
 
   constructor(options: DirectChannelOptions) {
-    const { owner, capacity, overflow = 'drop-newest', clock, probe } = options;
+    const { owner, capacity, overflow = 'drop-newest', clock, probe, ready } = options;
     if (typeof owner !== 'string' || owner.length === 0) {
       throw new InvalidArgumentError('owner', owner, 'must be a non-empty string');
     }
@@ -191,6 +196,7 @@ export class DirectChannel<T> implements WaitSource {
     this.capacity = capacity;
     this.overflow = overflow;
     this.#clock = clock ?? WALL_CLOCK;
+    this.#ready = ready ?? defaultReadyQueue();
     if (probe !== undefined) {
       const rate = probe.sampleRate;
       if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
@@ -262,7 +268,7 @@ export class DirectChannel<T> implements WaitSource {
       if (this.#waker !== null) {
         const waker = this.#waker;
         this.#settle();
-        queueMicrotask(waker.wake); // [DCH-7] never inside send; the message is buffered below
+        this.#ready.push(waker); // [DCH-7] never inside send; the message is buffered below
       }
     }
     let buf = this.#buf;
@@ -367,7 +373,7 @@ export class DirectChannel<T> implements WaitSource {
     } else if (this.#waker !== null) {
       const waker = this.#waker;
       this.#settle();
-      queueMicrotask(waker.wake); // [DCH-7]
+      this.#ready.push(waker); // [DCH-7]
     }
   }
 

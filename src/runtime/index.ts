@@ -22,3 +22,4 @@ export { VirtualClock } from './virtual-clock.js';
 export { QueuedClock } from './queued-clock.js';
 export { TimerQueue, Timer } from './timer-queue.js';
 export { SeededRng } from './rng.js';
+export { ReadyQueue, defaultReadyQueue } from './ready-queue.js';
