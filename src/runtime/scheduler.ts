@@ -267,9 +267,9 @@ export class Scheduler {
     const bucket = this.#current as TimerBucket;
     const queue = this.clock.queue;
     let fired = 0;
-    let timer: Timer | null;
-    while (fired < max && (timer = bucket.head) !== null) {
-      queue.unlink(timer); // before the call: the callback may re-arm it
+    let timer: Timer | null = null;
+    // takeNext disarms before the call: the callback may re-arm the timer
+    while (fired < max && (timer = queue.takeNext(bucket)) !== null) {
       fired++;
       try {
         timer.fn();
@@ -279,7 +279,7 @@ export class Scheduler {
       }
     }
     this.stats.fired += fired;
-    if (bucket.head === null) this.#current = null;
+    if (timer === null) this.#current = null;
   }
 
   #noteSlice(ms: number): void {

@@ -1,23 +1,32 @@
 /**
  * The timer queue under both clocks: deadlines quantised to a tick, one bucket per tick, and
- * a min-heap of the ticks that have a bucket. A bucket is an intrusive doubly-linked list of
- * timers, so cancelling or re-arming a timer unlinks it in O(1) and a re-armable timer costs
- * no allocation at all: an agent that waits a million times reuses one timer object, and a
- * cancelled timer is garbage at once instead of lingering until its tick (which made the old
- * array buckets promote millions of dead timers to the old generation).
+ * a min-heap of the ticks that have a bucket. A bucket is an array of (timer, generation)
+ * entries in arm order. Arming a timer appends an entry and bumps the timer's generation;
+ * cancelling only bumps it. An entry whose generation is no longer the timer's is stale and
+ * skipped when its tick fires.
+ *
+ * Why lazy deletion rather than unlinking: with a million agents every wake-up re-arms a timer
+ * somewhere in memory. Unlinking from a list touches the two neighbouring timers (two cache
+ * misses each time); bumping a counter touches only the timer the caller holds already. A
+ * re-armable timer still costs no allocation per arm (an entry is two array slots).
  *
  * Invariants:
  * - [CLK-2] a timer lands in the first tick at or after its deadline, so it never fires early;
- *   timers in one tick fire in the order they were armed (append at the tail).
- * - [CLK-3] cancel unlinks the timer; it never fires. Cancelling twice is a no-op.
+ *   timers in one tick fire in the order they were (last) armed.
+ * - [CLK-3] cancel makes the timer's entry stale; it never fires. Cancelling twice is a no-op.
  */
 import type { TimerHandle } from './clock.js';
 
-/** Timers armed for one tick, oldest first. */
+/** Generations wrap within the small-integer range. */
+const GEN_MASK = 0x3fffffff;
+
+/** Timers armed for one tick, oldest first: entries are [timer, generation, timer, ...]. */
 export class TimerBucket {
-  head: Timer | null = null;
-  tail: Timer | null = null;
   readonly tick: number;
+  /** Interleaved (timer, generation) pairs; stale pairs stay until the tick fires. */
+  readonly entries: (Timer | number)[] = [];
+  /** Index of the next entry to fire (a bucket may be fired in several slices). */
+  next = 0;
   readonly #queue: TimerQueue;
   constructor(tick: number, queue: TimerQueue) {
     this.tick = tick;
@@ -29,27 +38,28 @@ export class TimerBucket {
 }
 
 /**
- * One timer. Monomorphic on purpose: the scheduler's hot path walks lists of these. A timer
+ * One timer. Monomorphic on purpose: the scheduler's hot path walks buckets of these. A timer
  * from {@link TimerQueue.add} fires once; {@link TimerQueue.arm} re-arms the same object.
  */
 export class Timer implements TimerHandle {
   fn: () => void;
-  prev: Timer | null = null;
-  next: Timer | null = null;
+  /** Bumped on every arm and cancel: entries with another generation are stale. */
+  gen = 0;
+  /** The bucket holding this timer's live entry, or null when not armed. */
   bucket: TimerBucket | null = null;
 
   constructor(fn: () => void) {
     this.fn = fn;
   }
 
-  /** True while armed (linked into a bucket). */
+  /** True while armed. */
   get armed(): boolean {
     return this.bucket !== null;
   }
 
   cancel(): void {
     const b = this.bucket;
-    if (b !== null) b.queue.unlink(this);
+    if (b !== null) b.queue.disarm(this);
   }
 }
 
@@ -91,23 +101,23 @@ export class TimerQueue {
     return timer;
   }
 
-  /** (Re-)arm `timer` for `deadline`, unlinking it first if it is armed. Returns its tick. */
+  /** (Re-)arm `timer` for `deadline`; an earlier arming becomes stale. Returns its tick. */
   arm(timer: Timer, deadline: number): number {
-    if (timer.bucket !== null) this.unlink(timer);
+    if (timer.bucket !== null) this.#size--;
     const tick = this.tickOf(deadline);
     this.#link(tick, timer);
     return tick;
   }
 
-  /** The earliest tick that may hold timers (its bucket may have emptied), or Infinity. */
+  /** The earliest tick that may hold timers (its bucket may hold only stale ones), or Infinity. */
   peekTick(): number {
     return this.#heap.length === 0 ? Infinity : this.#heap[0];
   }
 
   /**
-   * Remove the earliest tick's bucket from the queue and return it. Its timers stay linked to
-   * it (the caller fires them from the head, unlinking each); timers armed for the same tick
-   * from now on go to a new bucket, after these.
+   * Remove the earliest tick's bucket from the queue and return it; fire it with
+   * {@link takeNext}. Timers armed for the same tick from now on go to a new bucket, after
+   * these.
    */
   popBucket(): TimerBucket {
     const tick = this.#pop();
@@ -116,18 +126,33 @@ export class TimerQueue {
     return bucket;
   }
 
-  /** Unlink `timer` from its bucket (it will not fire). */
-  unlink(timer: Timer): void {
-    const b = timer.bucket;
-    if (b === null) return;
-    const prev = timer.prev;
-    const next = timer.next;
-    if (prev === null) b.head = next;
-    else prev.next = next;
-    if (next === null) b.tail = prev;
-    else next.prev = prev;
-    timer.prev = timer.next = null;
+  /**
+   * The next live timer of a popped `bucket`, disarmed (so its callback may re-arm it), or
+   * null when the bucket is done. Stale entries are skipped.
+   */
+  takeNext(bucket: TimerBucket): Timer | null {
+    const entries = bucket.entries;
+    let i = bucket.next;
+    while (i < entries.length) {
+      const timer = entries[i] as Timer;
+      const gen = entries[i + 1] as number;
+      i += 2;
+      if (timer.bucket === bucket && timer.gen === gen) {
+        bucket.next = i;
+        timer.bucket = null;
+        this.#size--;
+        return timer;
+      }
+    }
+    bucket.next = i;
+    return null;
+  }
+
+  /** Disarm `timer` (it will not fire). */
+  disarm(timer: Timer): void {
+    if (timer.bucket === null) return;
     timer.bucket = null;
+    timer.gen = (timer.gen + 1) & GEN_MASK;
     this.#size--;
   }
 
@@ -138,13 +163,10 @@ export class TimerQueue {
       this.#buckets.set(tick, b);
       this.#push(tick);
     }
-    const tail = b.tail;
-    timer.prev = tail;
-    timer.next = null;
-    if (tail === null) b.head = timer;
-    else tail.next = timer;
-    b.tail = timer;
+    const gen = (timer.gen + 1) & GEN_MASK;
+    timer.gen = gen;
     timer.bucket = b;
+    b.entries.push(timer, gen);
     this.#size++;
   }
 
