@@ -18,7 +18,7 @@ export { FireflyExperiment } from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
 export { runFireflies } from './experiments/firefly-run.js';
 export type { FireflyRunOptions, FireflyRunSummary } from './experiments/firefly-run.js';
-export { firefly, fireflyStep, FireflyState, FLASH_TOPIC } from './agents/firefly-agent.js';
+export { fireflyAgent, fireflyStep, FLASH_TOPIC } from './agents/firefly-agent.js';
 export type { FireflyWorld, FlashMessage } from './agents/firefly-agent.js';
 export * from './render/index.js';
 export * from './metrics/index.js';

@@ -13,9 +13,13 @@
  * - [FLY-3] flash: telemetry `firefly/flash {agentId, t}` (fire-and-forget), a pulse to each of
  *   the 8 neighbours' channels, phase reset to jitter ~ U[0, j).
  * Everything an agent shares with the others (clock, RNG, channels, telemetry) sits in one
- * {@link FireflyWorld}; the per-agent state is one small object, mutated in place.
+ * {@link FireflyWorld}. An agent's own state (its cycle start, whether it is sensitive) sits
+ * there too, in typed arrays indexed by its id, the argument of its task: a step then touches
+ * its fiber and its inbox and otherwise memory that neighbours share, which is what keeps a
+ * million agents fast (DESIGN.md §3: telemetry every agent writes lives in typed arrays).
  */
 import { task, waitFor, waitUntil } from '../../spec/index.js';
+import type { TaskFactory } from '../../spec/index.js';
 import type { Wait } from '../../spec/index.js';
 import type { Clock, Rng } from '../../runtime/index.js';
 import { EMPTY } from '../../messaging/index.js';
@@ -32,7 +36,7 @@ export interface FlashMessage {
   t: number;
 }
 
-/** What all agents of one experiment share. */
+/** What all agents of one experiment share, and each agent's state by id. */
 export interface FireflyWorld {
   readonly clock: Clock;
   readonly rng: Rng;
@@ -42,6 +46,10 @@ export interface FireflyWorld {
   readonly neighbours: Int32Array;
   /** Every agent's inbox, by id; a pulse carries the sender's id. */
   readonly inboxes: readonly DirectChannel<number>[];
+  /** Per agent: the time at which its current cycle's phase was 0. */
+  readonly cycleStart: Float64Array;
+  /** Per agent: 0 from a flash until its first step after the refractory time, then 1. */
+  readonly sensitive: Uint8Array;
   /** Where flashes are published; omit to skip flash telemetry messages. */
   readonly bus: Connector | undefined;
   /** Set when the experiment stops: agents end at their next step. */
@@ -50,39 +58,10 @@ export interface FireflyWorld {
   onFlash: ((id: number, t: number) => void) | undefined;
 }
 
-/**
- * One agent's own state, mutated in place across steps. A class, not a plain object, so the
- * engine's argument scan (which looks for LazyResults inside plain objects and arrays) does
- * not walk into the shared world.
- *
- * @example
- * ```ts
- * const self = new FireflyState(0, world, -1234);
- * ```
- */
-export class FireflyState {
-  readonly id: number;
-  readonly world: FireflyWorld;
-  readonly inbox: DirectChannel<number>;
-  /** The time at which the current cycle's phase was 0. */
-  cycleStart: number;
-  /** False from a flash until the first step after the refractory time. */
-  sensitive = false;
-
-  constructor(id: number, world: FireflyWorld, cycleStart: number) {
-    this.id = id;
-    this.world = world;
-    this.inbox = world.inboxes[id];
-    this.cycleStart = cycleStart;
-  }
-}
-
 /** Why an agent ended (only when the experiment stops). */
 export type FireflyEnd = 'stopped';
 
-function flash(self: FireflyState, t: number): void {
-  const w = self.world;
-  const id = self.id;
+function flash(w: FireflyWorld, id: number, t: number): void {
   w.telemetry.recordFlash(id, t);
   w.onFlash?.(id, t);
   if (w.bus !== undefined)
@@ -92,47 +71,53 @@ function flash(self: FireflyState, t: number): void {
   for (let j = id * 8, end = j + 8; j < end; j++) {
     if (!inboxes[nb[j]].send(id)) w.telemetry.droppedPulses++;
   }
-  self.cycleStart = t - w.rng.next() * w.params.jitterMs;
-  self.sensitive = false;
+  w.cycleStart[id] = t - w.rng.next() * w.params.jitterMs;
+  w.sensitive[id] = 0;
 }
 
 /**
- * One step of a firefly: handle what happened since the last step (time passed, pulses
- * arrived), then say what to wait for next. Returns a `Wait`, or `'stopped'` once the world is stopped.
+ * One step of firefly `id`: handle what happened since its last step (time passed, pulses
+ * arrived), then say what to wait for next. Returns a `Wait`, or `'stopped'` once the world
+ * is stopped.
  *
  * @example
  * ```ts
- * await engine.run(firefly(self), { vm: true }); // runs until world.stopped
+ * const next = fireflyStep(world, 7); // e.g. waitFor(world.inboxes[7], deadline)
  * ```
  */
-export function fireflyStep(self: FireflyState): FireflyEnd | Wait {
-  const w = self.world;
+export function fireflyStep(w: FireflyWorld, id: number): FireflyEnd | Wait {
   if (w.stopped) return 'stopped';
   const clock = w.clock;
   const p = w.params;
-  const inbox = self.inbox;
   const now = clock.now();
-  if (now - self.cycleStart < p.refractoryMs) {
-    return waitUntil(clock, self.cycleStart + p.refractoryMs); // [FLY-1]
-  }
-  if (!self.sensitive) {
+  let start = w.cycleStart[id];
+  if (now - start < p.refractoryMs) return waitUntil(clock, start + p.refractoryMs); // [FLY-1]
+  const inbox = w.inboxes[id];
+  if (w.sensitive[id] === 0) {
     while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++; // [FLY-1]
-    self.sensitive = true;
+    w.sensitive[id] = 1;
   }
-  while (now - self.cycleStart < p.periodMs) {
-    if (inbox.tryRecv() === EMPTY) return waitFor(inbox, self.cycleStart + p.periodMs); // [FLY-2]
-    self.cycleStart -= p.nudgeMs; // [FLY-2]
+  while (now - start < p.periodMs) {
+    if (inbox.tryRecv() === EMPTY) {
+      w.cycleStart[id] = start;
+      return waitFor(inbox, start + p.periodMs); // [FLY-2]
+    }
+    start -= p.nudgeMs; // [FLY-2]
   }
-  flash(self, now); // [FLY-3]
-  return waitUntil(clock, self.cycleStart + p.refractoryMs); // [FLY-1] the next cycle
+  flash(w, id, now); // [FLY-3]
+  return waitUntil(clock, w.cycleStart[id] + p.refractoryMs); // [FLY-1] the next cycle
 }
 
 /**
- * The firefly as a Cascade task: `firefly(self)` is a LazyResult to run with `{ vm: true }`.
+ * The fireflies of one world as a Cascade task: `agent(id)` is a LazyResult to run with
+ * `{ vm: true }`; it lives until `world.stopped`.
  *
  * @example
  * ```ts
- * const run = engine.run(firefly(new FireflyState(0, world, -1234)), { vm: true });
+ * const agent = fireflyAgent(world);
+ * const runs = ids.map((id) => engine.run(agent(id), { vm: true }));
  * ```
  */
-export const firefly = task(fireflyStep, { name: 'firefly' });
+export function fireflyAgent(world: FireflyWorld): TaskFactory<[id: number], FireflyEnd | Wait> {
+  return task((id: number) => fireflyStep(world, id), { name: 'firefly' });
+}

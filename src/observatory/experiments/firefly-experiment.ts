@@ -19,8 +19,7 @@ import type { Connector } from '../../messaging/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { TorusTopology } from '../topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
-import { firefly } from '../agents/firefly-agent.js';
-import { FireflyState } from '../agents/firefly-agent.js';
+import { fireflyAgent } from '../agents/firefly-agent.js';
 import type { FireflyWorld } from '../agents/firefly-agent.js';
 import { resolveModelParams } from './firefly-params.js';
 import type { FireflyModelParams } from './firefly-params.js';
@@ -147,20 +146,19 @@ export class FireflyExperiment {
       telemetry: this.telemetry,
       neighbours: this.topology.neighbours,
       inboxes: this.#inboxes,
+      cycleStart: new Float64Array(this.agents),
+      sensitive: new Uint8Array(this.agents),
       bus: options.publishFlashes === false ? undefined : this.bus,
       stopped: false,
       onFlash: options.onFlash,
     };
     // Start phases U[0, T), drawn in agent order so a seed fixes them [FLY-4].
-    this.#states = new Array<FireflyState>(this.agents);
     for (let i = 0; i < this.agents; i++) {
       const phase = rng.next() * this.params.periodMs;
       this.telemetry.lastFlash[i] = -phase;
-      this.#states[i] = new FireflyState(i, this.#world, -phase);
+      this.#world.cycleStart[i] = -phase;
     }
   }
-
-  readonly #states: FireflyState[];
 
   /** The grid's row-major brightness source for the view: last flash time per cell. */
   get lastFlash(): Float64Array {
@@ -184,6 +182,7 @@ export class FireflyExperiment {
     if (this.#ownsBus) await this.bus.connect();
     const step = this.resourceManager === undefined ? null : { cpu_slot: 1 };
     const runs: Promise<unknown>[] = [];
+    const firefly = fireflyAgent(this.#world);
     for (let i = 0; i < this.agents; i++) {
       // [FLY-8] a million agents take seconds to start: yield now and then so Ctrl+C and
       // the terminal stay responsive (the clock does not run yet, see [CLK-4])
@@ -191,7 +190,7 @@ export class FireflyExperiment {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.#world.stopped) break;
       }
-      let agent = firefly(this.#states[i]);
+      let agent = firefly(i);
       if (step !== null) agent = agent.withConstraints(step);
       runs.push(this.engine.run(agent, { vm: true }).catch(this.#onAgentError));
     }
