@@ -19,10 +19,11 @@
  *   recv's timer; a timed-out or aborted recv never loses a message.
  * - [DCH-5] `close()` rejects a waiting `recv` with a ClosedError; messages already buffered
  *   can still be received; `send` after close throws ClosedError.
- * - [DCH-7] A channel is a WaitSource: `park(waker, deadline)` (what `waitFor(inbox)` does)
- *   registers the receiver without a promise. The first message or `close()` wakes it from a
- *   microtask, never inside `send`; the deadline wakes it from the clock's timer. The message
- *   stays buffered for the woken receiver's `tryRecv`. [WAIT-1, WAIT-3]
+ * - [DCH-7] A channel is a WaitSource: `park(waker)` (what `waitFor(inbox)` does) registers
+ *   the receiver without a promise. The first message or `close()` wakes it once, from a
+ *   microtask (the ready queue), never inside `send`; the message stays buffered for the
+ *   woken receiver's `tryRecv`. A `waitFor` deadline is the waiting agent's own timer on
+ *   `channel.clock`: the channel arms nothing for a parked receiver. [WAIT-1, WAIT-3]
  * - [DCH-6] The probe publishes a sample of sent messages to `debug/sample/<owner>`,
  *   fire-and-forget: a connector that throws or rejects is counted in `probeFailures` and
  *   never fails, blocks or changes the send.
@@ -330,30 +331,33 @@ export class DirectChannel<T> implements WaitSource {
     return this.#wait(deadline, undefined);
   }
 
+  /** The clock of `recv` timeouts and of `waitFor(channel, deadline)` deadlines. */
+  get clock(): Pick<Clock, 'now' | 'createTimer'> {
+    return this.#clock;
+  }
+
   /**
-   * Park `waker` until a message is buffered, the channel is closed, or the clock reaches
-   * `deadline`. Returns false, without parking, when one of these holds already. [DCH-7]
-   * Agents use it through `waitFor(inbox, deadline)` rather than directly.
+   * Park `waker` until a message is buffered or the channel is closed, then call
+   * `waker.wake()` once from the ready queue. Returns false, without parking, when one of these
+   * holds already. [DCH-7] Agents use it through `waitFor(inbox, deadline?)`.
    * @throws CascadeError `CASCADE_ERR_CHANNEL_BUSY` if a receiver is already waiting.
    */
-  park(waker: Waker, deadline: number): boolean {
+  park(waker: Waker): boolean {
     if (this.#waiting || this.#waker !== null) this.#busy();
     if (this.#count > 0 || this.#closed) return false;
-    if (Number.isNaN(deadline))
-      throw new InvalidArgumentError('deadline', deadline, 'must be a number');
-    if (deadline <= this.#clock.now()) return false;
     this.#waker = waker;
     this.#special = 1;
-    if (deadline !== Infinity) {
-      (this.#timer ??= this.#clock.createTimer(() => this.#timedOut())).arm(deadline);
-      this.#timerArmed = true;
-    }
     return true;
   }
 
-  /** Forget a parked `waker` without waking it; a no-op if it is not the one parked. */
-  unpark(waker: Waker): void {
-    if (this.#waker === waker) this.#settle();
+  /**
+   * Forget a parked `waker` without waking it. Returns true if it was parked here, false if
+   * not (or if a message has readied it already: its wake-up is queued).
+   */
+  unpark(waker: Waker): boolean {
+    if (this.#waker !== waker) return false;
+    this.#settle();
+    return true;
   }
 
   /** Take every buffered message, oldest first. */
@@ -464,13 +468,6 @@ export class DirectChannel<T> implements WaitSource {
   }
 
   #timedOut(): void {
-    const waker = this.#waker;
-    if (waker !== null) {
-      this.#timerArmed = false; // it just fired
-      this.#settle();
-      waker.wake(); // already in a timer callback, not inside another agent's step
-      return;
-    }
     if (!this.#waiting) return;
     const resolve = this.#resolve!;
     this.#timerArmed = false; // it just fired

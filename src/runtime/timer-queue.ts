@@ -42,6 +42,7 @@ export class TimerBucket {
  * from {@link TimerQueue.add} fires once; {@link TimerQueue.arm} re-arms the same object.
  */
 export class Timer implements TimerHandle {
+  /** Called as `timer.fn()`, so `this` is the timer: a subclass may share one function. */
   fn: () => void;
   /** Bumped on every arm and cancel: entries with another generation are stale. */
   gen = 0;

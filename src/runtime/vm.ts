@@ -27,6 +27,8 @@ import type { Waker, WaitClock, WaitSource } from '../spec/wait.js';
 import type { TaskDef } from '../spec/lazy-result.js';
 import type { ResourceManager, ResourceRequest } from './resource-manager.js';
 import type { RearmableTimer } from './clock.js';
+import { QueuedClock } from './queued-clock.js';
+import { Timer } from './timer-queue.js';
 import { CancelledError } from '../errors.js';
 
 type Callable = (...args: unknown[]) => unknown;
@@ -75,10 +77,19 @@ export function vmLoop(
   });
 }
 
-/** One running agent: the loop's state in fields, resumed by callbacks. */
-class VmFiber implements Waker {
-  // Fields a step touches come first, so that they share cache lines: with a million agents
-  // nearly every wake-up starts with a cache miss on its fiber.
+/** A fiber's timer callback, shared by all fibers: the scheduler calls it as `timer.fn()`. */
+function fiberTimerFired(this: Timer): void {
+  (this as VmFiber).timerFired();
+}
+
+/**
+ * One running agent: the loop's state in fields, resumed by callbacks. On a scheduler's clock
+ * the fiber is its own timer (it extends the queue's Timer), so a timed wait arms no other
+ * object and a parked agent is this one object plus its task's state.
+ */
+class VmFiber extends Timer implements Waker {
+  // Fields a step touches come first (after Timer's), so that they share cache lines: with a
+  // million agents nearly every wake-up starts with a cache miss on its fiber.
   #fn: Callable;
   /** `#args[0]` when the task takes exactly one argument (an agent's state). */
   #single: unknown = undefined;
@@ -90,6 +101,7 @@ class VmFiber implements Waker {
   /** Where the fiber is parked: a source, or its own timer (`#timerArmed`). */
   #parkedOn: WaitSource | null = null;
   #timerArmed = false;
+  /** The timer of a wait on a clock that is not a QueuedClock (else the fiber itself). */
   #timer: RearmableTimer | null = null;
   #timerClock: WaitClock | null = null;
   readonly #signal: AbortSignal | undefined;
@@ -111,6 +123,7 @@ class VmFiber implements Waker {
     resolve: (value: unknown) => void,
     reject: (error: unknown) => void,
   ) {
+    super(fiberTimerFired);
     this.#rm = options.resourceManager;
     this.#req = options.constraints;
     this.#signal = options.signal;
@@ -132,13 +145,28 @@ class VmFiber implements Waker {
     this.#loop(pending);
   }
 
-  /** The end of a wait (from a source, the fiber's timer, or a yield). [WAIT-3] */
-  readonly wake = (): void => {
+  /** The source it is parked on is ready (called from the ready queue). [WAIT-1, WAIT-3] */
+  wake(): void {
     if (this.#done) return;
     this.#parkedOn = null;
-    this.#timerArmed = false;
+    this.#disarm();
     this.#loop(null);
-  };
+  }
+
+  /** The wait's deadline has come. [WAIT-1, WAIT-2, WAIT-3] */
+  timerFired(): void {
+    if (this.#done || !this.#timerArmed) return;
+    this.#timerArmed = false;
+    const source = this.#parkedOn;
+    if (source !== null) {
+      // false: the source readied us first and our wake() is queued; it runs the next step
+      if (!source.unpark(this)) return;
+      this.#parkedOn = null;
+    }
+    this.#loop(null);
+  }
+
+  #resume: (() => void) | null = null;
 
   // Callbacks for the rarer paths (async steps, waits for a slot, abort), made on first use:
   // a million parked agents should not carry four closures each. [VM-2]
@@ -234,7 +262,11 @@ class VmFiber implements Waker {
       r = null;
       if (--this.#budget === 0) {
         this.#budget = this.#every;
-        setImmediate(this.wake); // [VM-3]
+        setImmediate(
+          (this.#resume ??= () => {
+            if (!this.#done) this.#loop(null);
+          }),
+        ); // [VM-3]
         return;
       }
     }
@@ -249,21 +281,37 @@ class VmFiber implements Waker {
   /** Park on `w`; false when it is over already (the loop goes on at once). */
   #park(w: Wait): boolean {
     const source = w.source;
+    const deadline = w.deadline;
     if (source !== null) {
-      if (!source.park(this, w.deadline)) return false;
+      const clock = source.clock;
+      if (deadline !== Infinity && clock.now() >= deadline) return false;
+      if (!source.park(this)) return false;
       this.#parkedOn = source;
+      if (deadline !== Infinity) this.#arm(clock, deadline);
       return true;
     }
     const clock = w.clock!;
-    if (clock.now() >= w.deadline) return false;
+    if (clock.now() >= deadline) return false;
+    this.#arm(clock, deadline);
+    return true;
+  }
+
+  #arm(clock: WaitClock, deadline: number): void {
     if (this.#timerClock !== clock) {
-      this.#timer?.cancel();
-      this.#timer = clock.createTimer(this.wake);
+      this.#disarm();
+      this.#timer = clock instanceof QueuedClock ? null : clock.createTimer(() => this.timerFired());
       this.#timerClock = clock;
     }
-    this.#timer!.arm(w.deadline);
+    if (this.#timer === null) (clock as QueuedClock).armTimer(this, deadline);
+    else this.#timer.arm(deadline);
     this.#timerArmed = true;
-    return true;
+  }
+
+  #disarm(): void {
+    if (!this.#timerArmed) return;
+    this.#timerArmed = false;
+    if (this.#timer === null) this.cancel();
+    else this.#timer.cancel();
   }
 
   #release(): void {
@@ -280,10 +328,7 @@ class VmFiber implements Waker {
       this.#parkedOn.unpark(this);
       this.#parkedOn = null;
     }
-    if (this.#timerArmed) {
-      this.#timer!.cancel();
-      this.#timerArmed = false;
-    }
+    this.#disarm();
   }
 }
 

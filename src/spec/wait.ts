@@ -20,29 +20,36 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 
-/** Who is woken when a wait ends: the VM loop of a parked agent. */
+/** Who is woken when a source becomes ready: the VM loop of a parked agent. */
 export interface Waker {
-  /** Called once when the wait ends (unbound: a function property, not a method). */
-  readonly wake: () => void;
-}
-
-/**
- * Something an agent can wait on: a DirectChannel implements it. [WAIT-1]
- */
-export interface WaitSource {
-  /**
-   * Park `waker` until this source is ready or `deadline` passes (on the source's clock).
-   * Returns false, without parking, when the source is ready already.
-   */
-  park(waker: Waker, deadline: number): boolean;
-  /** Forget a parked waker (the run was cancelled); a no-op if it is not parked here. */
-  unpark(waker: Waker): void;
+  /** Called once, as a method (`waker.wake()`), when the source the waker is parked on is ready. */
+  wake(): void;
 }
 
 /** The part of a Clock that a timed wait needs (structurally the runtime's Clock). */
 export interface WaitClock {
   now(): number;
   createTimer(fn: () => void): { arm(deadline: number): void; cancel(): void };
+}
+
+/**
+ * Something an agent can wait on: a DirectChannel implements it. The source only says when it
+ * is ready; the deadline of `waitFor(source, deadline)` is kept by the waiting agent's own
+ * timer on the source's clock, so a source holds no timer for its waiters. [WAIT-1]
+ */
+export interface WaitSource {
+  /** The clock a `waitFor(source, deadline)` deadline is read on. */
+  readonly clock: WaitClock;
+  /**
+   * Park `waker` until this source is ready; then call `waker.wake()` once, from a microtask.
+   * Returns false, without parking, when the source is ready already.
+   */
+  park(waker: Waker): boolean;
+  /**
+   * Forget a parked waker. Returns true if it was parked here; false if it was not, or if the
+   * source has readied it already (its `wake()` is on its way).
+   */
+  unpark(waker: Waker): boolean;
 }
 
 /**

@@ -198,8 +198,8 @@ describe('deadlines on the virtual clock [WAIT-1, WAIT-2]', () => {
 
     await scheduler.runUntil(30);
     inbox.send('early');
-    expect(scheduler.pending).toBe(0); // the deadline timer is cancelled at the send
     await until(() => counter.steps === 3 && inbox.hasWaiter, 'parked again');
+    expect(scheduler.pending).toBe(0); // the woken agent cancelled its deadline timer
 
     await scheduler.runUntil(1000); // past the old deadline
     expect(counter.steps).toBe(3); // no second wake
