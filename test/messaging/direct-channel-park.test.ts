@@ -1,10 +1,13 @@
 /**
  * DirectChannel as a WaitSource [DCH-7]: park / unpark with a hand-written Waker, outside any
- * engine. Also the argument checks of waitFor / waitUntil [WAIT-1, WAIT-2].
+ * engine. The channel only says when it is ready; the deadline of `waitFor(channel, deadline)`
+ * is the waiting fiber's own timer on `channel.clock` (covered in test/runtime/vm-wait.test.ts),
+ * so here a park arms no timer. Also the argument checks of waitFor / waitUntil [WAIT-1, WAIT-2].
  */
 import { describe, expect, it } from 'vitest';
 import { CascadeError, ErrorCode, InvalidArgumentError } from '../../src/errors.js';
 import { Scheduler } from '../../src/runtime/index.js';
+import { ReadyQueue } from '../../src/runtime/ready-queue.js';
 import { DirectChannel, EMPTY } from '../../src/messaging/index.js';
 import { Wait, waitFor, waitUntil, type Waker } from '../../src/spec/index.js';
 
@@ -13,15 +16,12 @@ function balanced<T>(ch: DirectChannel<T>): void {
   expect(s.sent).toBe(s.delivered + s.dropped + s.rejected + ch.size); // [DCH-3]
 }
 
-/** A Waker that counts its wakes. */
-function countingWaker(): Waker & { wakes: number } {
-  const w = {
-    wakes: 0,
-    wake: (): void => {
-      w.wakes++;
-    },
-  };
-  return w;
+/** A Waker that counts its wakes; `wake` reads `this`, so it fails unless called as a method. */
+class CountingWaker implements Waker {
+  wakes = 0;
+  wake(): void {
+    this.wakes++;
+  }
 }
 
 const flushMicrotasks = async (): Promise<void> => {
@@ -29,48 +29,76 @@ const flushMicrotasks = async (): Promise<void> => {
 };
 
 describe('DirectChannel.park / unpark [DCH-7]', () => {
-  it('does not park when a message is buffered, when closed, or when the deadline is past', async () => {
-    const scheduler = new Scheduler({ clock: 'virtual' });
-    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, clock: scheduler.clock });
-    const w = countingWaker();
+  it('does not park when a message is buffered or the channel is closed', async () => {
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4 });
+    const w = new CountingWaker();
 
     ch.send(1);
-    expect(ch.park(w, Infinity)).toBe(false); // [WAIT-1] ready already
+    expect(ch.park(w)).toBe(false); // [WAIT-1] ready already
     expect(ch.hasWaiter).toBe(false);
+    expect(ch.unpark(w)).toBe(false); // it never parked
     expect(ch.tryRecv()).toBe(1);
 
-    await scheduler.runUntil(100);
-    expect(ch.park(w, 100)).toBe(false); // deadline === now
-    expect(ch.park(w, 50)).toBe(false); // deadline in the past
-    expect(ch.hasWaiter).toBe(false);
-    expect(scheduler.pending).toBe(0); // no timer armed for a wait that never started
-
-    expect(ch.park(w, 101)).toBe(true);
-    expect(ch.hasWaiter).toBe(true);
-    ch.unpark(w);
+    expect(ch.park(w)).toBe(true); // empty and open: parks
+    expect(ch.unpark(w)).toBe(true);
 
     ch.close();
-    expect(ch.park(w, Infinity)).toBe(false); // closed: ready
+    expect(ch.park(w)).toBe(false); // closed: ready
     expect(ch.hasWaiter).toBe(false);
     await flushMicrotasks();
-    expect(w.wakes).toBe(0); // none of these parked, so none wakes
+    expect(w.wakes).toBe(0); // none of these stayed parked, so none wakes
     balanced(ch);
   });
 
-  it('parks on an empty open channel (no deadline) and sets hasWaiter', () => {
+  it('parks on an empty open channel and sets hasWaiter', () => {
     const ch = new DirectChannel<number>({ owner: 'a', capacity: 4 });
-    const w = countingWaker();
+    const w = new CountingWaker();
     expect(ch.hasWaiter).toBe(false);
-    expect(ch.park(w, Infinity)).toBe(true);
+    expect(ch.park(w)).toBe(true);
     expect(ch.hasWaiter).toBe(true);
-    ch.unpark(w);
+    expect(ch.unpark(w)).toBe(true);
     expect(ch.hasWaiter).toBe(false);
   });
 
-  it('a send wakes from a microtask, exactly once, and leaves the message for tryRecv [WAIT-3]', async () => {
+  it('a park on a virtual-clock channel arms no timer; time passing does not wake it', async () => {
+    const scheduler = new Scheduler({ clock: 'virtual' });
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, clock: scheduler.clock });
+    const w = new CountingWaker();
+    expect(ch.park(w)).toBe(true);
+    expect(scheduler.pending).toBe(0); // the deadline is the waiting fiber's timer, not ours
+
+    await scheduler.runUntil(1_000_000);
+    await flushMicrotasks();
+    expect(w.wakes).toBe(0); // only a message or close readies the channel
+    expect(ch.hasWaiter).toBe(true);
+    expect(scheduler.stats.fired).toBe(0);
+
+    ch.send(5);
+    expect(scheduler.pending).toBe(0);
+    await flushMicrotasks();
+    expect(w.wakes).toBe(1);
+    expect(ch.tryRecv()).toBe(5);
+    balanced(ch);
+  });
+
+  it('clock is the clock given, else a wall clock', () => {
+    const scheduler = new Scheduler({ clock: 'virtual' });
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, clock: scheduler.clock });
+    expect(ch.clock).toBe(scheduler.clock);
+
+    const wall = new DirectChannel<number>({ owner: 'b', capacity: 4 }).clock;
+    expect(typeof wall.now).toBe('function');
+    expect(typeof wall.createTimer).toBe('function');
+    const before = performance.now();
+    const t = wall.now();
+    expect(t).toBeGreaterThanOrEqual(before);
+    expect(t).toBeLessThanOrEqual(performance.now());
+  });
+
+  it('a send wakes from a microtask, exactly once, as a method, and leaves the message for tryRecv [WAIT-3]', async () => {
     const ch = new DirectChannel<string>({ owner: 'a', capacity: 4 });
-    const w = countingWaker();
-    expect(ch.park(w, Infinity)).toBe(true);
+    const w = new CountingWaker();
+    expect(ch.park(w)).toBe(true);
 
     expect(ch.send('m1')).toBe(true);
     expect(w.wakes).toBe(0); // not inside send
@@ -92,10 +120,23 @@ describe('DirectChannel.park / unpark [DCH-7]', () => {
     balanced(ch);
   });
 
+  it('the wake goes through the ready queue given to the channel', async () => {
+    const ready = new ReadyQueue();
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, ready });
+    const w = new CountingWaker();
+    expect(ch.park(w)).toBe(true);
+    expect(ready.size).toBe(0);
+    ch.send(1);
+    expect(ready.size).toBe(1); // [RDY-1] queued, not run
+    await flushMicrotasks();
+    expect(ready.size).toBe(0);
+    expect(w.wakes).toBe(1);
+  });
+
   it('close wakes a parked waker from a microtask, once', async () => {
     const ch = new DirectChannel<number>({ owner: 'a', capacity: 4 });
-    const w = countingWaker();
-    expect(ch.park(w, Infinity)).toBe(true);
+    const w = new CountingWaker();
+    expect(ch.park(w)).toBe(true);
     ch.close();
     expect(w.wakes).toBe(0);
     expect(ch.hasWaiter).toBe(false);
@@ -105,80 +146,57 @@ describe('DirectChannel.park / unpark [DCH-7]', () => {
     expect(ch.tryRecv()).toBe(EMPTY);
   });
 
-  it('unpark with another waker is a no-op; with the parked one it forgets it', async () => {
+  it('unpark: false for another waker or nothing parked; true (once) for the parked one', async () => {
     const ch = new DirectChannel<number>({ owner: 'a', capacity: 4 });
-    const parked = countingWaker();
-    const other = countingWaker();
-    expect(ch.park(parked, Infinity)).toBe(true);
+    const parked = new CountingWaker();
+    const other = new CountingWaker();
+    expect(ch.unpark(parked)).toBe(false); // nothing parked
 
-    ch.unpark(other);
+    expect(ch.park(parked)).toBe(true);
+    expect(ch.unpark(other)).toBe(false);
     expect(ch.hasWaiter).toBe(true);
-    ch.unpark({ wake: parked.wake }); // same function, different waker object: still a no-op
+    // same method, different waker object: still not the parked one
+    expect(ch.unpark({ wake: parked.wake.bind(parked) })).toBe(false);
     expect(ch.hasWaiter).toBe(true);
 
-    ch.unpark(parked);
+    expect(ch.unpark(parked)).toBe(true);
     expect(ch.hasWaiter).toBe(false);
-    ch.unpark(parked); // twice: a no-op
+    expect(ch.unpark(parked)).toBe(false); // twice: no longer parked
     ch.send(1);
     await flushMicrotasks();
-    expect(parked.wakes).toBe(0);
+    expect(parked.wakes).toBe(0); // an unparked waker is not woken
     expect(other.wakes).toBe(0);
     expect(ch.tryRecv()).toBe(1);
     balanced(ch);
   });
 
-  it('unpark cancels the deadline timer', async () => {
-    const scheduler = new Scheduler({ clock: 'virtual' });
-    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, clock: scheduler.clock });
-    const w = countingWaker();
-    expect(ch.park(w, 50)).toBe(true);
-    expect(scheduler.pending).toBe(1);
-    ch.unpark(w);
-    expect(scheduler.pending).toBe(0);
-    await scheduler.runUntil(100);
-    expect(w.wakes).toBe(0);
-  });
-
-  it('the deadline wakes exactly once, at the deadline, from the clock timer [WAIT-1]', async () => {
-    const scheduler = new Scheduler({ clock: 'virtual' });
-    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, clock: scheduler.clock });
-    const wokeAt: number[] = [];
-    const w: Waker = { wake: () => wokeAt.push(scheduler.clock.now()) };
-    expect(ch.park(w, 40)).toBe(true);
-    expect(scheduler.pending).toBe(1);
-
-    await scheduler.runUntil(39);
-    expect(wokeAt).toEqual([]);
-    expect(ch.hasWaiter).toBe(true);
-
-    await scheduler.runUntil(40);
-    expect(wokeAt).toEqual([40]);
+  it('unpark after a send readied the waker returns false; the wake still arrives once [WAIT-3]', async () => {
+    const ready = new ReadyQueue();
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, ready });
+    const w = new CountingWaker();
+    expect(ch.park(w)).toBe(true);
+    ch.send(9);
+    expect(ch.unpark(w)).toBe(false); // readied already: its wake is queued
+    expect(ready.size).toBe(1); // unpark did not take the queued wake back
     expect(ch.hasWaiter).toBe(false);
-    expect(scheduler.pending).toBe(0);
+    expect(w.wakes).toBe(0);
 
-    await scheduler.runUntil(1000);
-    ch.send(1); // the waiter is gone: a later send does not wake it again
-    await flushMicrotasks();
-    expect(wokeAt).toEqual([40]);
-    expect(ch.tryRecv()).toBe(1);
-    balanced(ch);
-  });
-
-  it('a message before the deadline wakes once and cancels the deadline timer', async () => {
-    const scheduler = new Scheduler({ clock: 'virtual' });
-    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4, clock: scheduler.clock });
-    const w = countingWaker();
-    expect(ch.park(w, 40)).toBe(true);
-    await scheduler.runUntil(10);
-    ch.send(7);
-    expect(scheduler.pending).toBe(0); // [DCH-4] the timer is cancelled at the send
     await flushMicrotasks();
     expect(w.wakes).toBe(1);
-    await scheduler.runUntil(100);
-    expect(w.wakes).toBe(1); // the deadline does not wake a second time
-    expect(scheduler.stats.fired).toBe(0);
-    expect(ch.tryRecv()).toBe(7);
+    await flushMicrotasks();
+    expect(w.wakes).toBe(1);
+    expect(ch.tryRecv()).toBe(9);
     balanced(ch);
+  });
+
+  it('unpark after close readied the waker returns false; the wake still arrives once', async () => {
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4 });
+    const w = new CountingWaker();
+    expect(ch.park(w)).toBe(true);
+    ch.close();
+    expect(ch.unpark(w)).toBe(false);
+    await flushMicrotasks();
+    expect(w.wakes).toBe(1);
   });
 
   it('re-parks after a wake, many times, with balanced counters', async () => {
@@ -189,20 +207,24 @@ describe('DirectChannel.park / unpark [DCH-7]', () => {
       overflow: 'reject',
       clock: scheduler.clock,
     });
-    const w = countingWaker();
+    const w = new CountingWaker();
     const got: number[] = [];
     for (let i = 0; i < 20; i++) {
-      expect(ch.park(w, scheduler.clock.now() + 5)).toBe(true);
+      expect(ch.park(w)).toBe(true);
       if (i % 2 === 0) {
         ch.send(i);
         ch.send(i + 100);
         expect(ch.send(i + 200)).toBe(false); // full: rejected
         await flushMicrotasks();
+        expect(w.wakes).toBe(i / 2 + 1);
+        got.push(...ch.drain());
       } else {
-        await scheduler.runUntil(scheduler.clock.now() + 5); // times out
+        expect(ch.unpark(w)).toBe(true); // as a fiber does when its own deadline fires
+        await scheduler.runUntil(scheduler.clock.now() + 5);
+        await flushMicrotasks();
+        expect(w.wakes).toBe((i + 1) / 2); // no wake for an unparked waiter
       }
-      expect(w.wakes).toBe(i + 1);
-      got.push(...ch.drain());
+      expect(ch.hasWaiter).toBe(false);
       balanced(ch);
     }
     expect(got).toEqual(Array.from({ length: 10 }, (_, k) => [2 * k, 2 * k + 100]).flat());
@@ -210,20 +232,13 @@ describe('DirectChannel.park / unpark [DCH-7]', () => {
     expect(scheduler.pending).toBe(0);
   });
 
-  it('a NaN deadline throws InvalidArgumentError and parks nothing', () => {
-    const ch = new DirectChannel<number>({ owner: 'a', capacity: 4 });
-    const w = countingWaker();
-    expect(() => ch.park(w, NaN)).toThrow(InvalidArgumentError);
-    expect(ch.hasWaiter).toBe(false);
-  });
-
   it('one receiver: park while a recv waits, or twice, throws CHANNEL_BUSY', async () => {
     const ch = new DirectChannel<number>({ owner: 'a', capacity: 4 });
     const pending = ch.recv();
-    const w = countingWaker();
+    const w = new CountingWaker();
     let err: unknown;
     try {
-      ch.park(w, Infinity);
+      ch.park(w);
     } catch (e) {
       err = e;
     }
@@ -234,14 +249,18 @@ describe('DirectChannel.park / unpark [DCH-7]', () => {
     await flushMicrotasks();
     expect(w.wakes).toBe(0);
 
-    expect(ch.park(w, Infinity)).toBe(true);
-    expect(() => ch.park(countingWaker(), Infinity)).toThrow(
+    expect(ch.park(w)).toBe(true);
+    expect(() => ch.park(new CountingWaker())).toThrow(
       expect.objectContaining({ code: ErrorCode.CHANNEL_BUSY }) as Error,
     );
+    expect(() => ch.park(w)).toThrow(
+      expect.objectContaining({ code: ErrorCode.CHANNEL_BUSY }) as Error,
+    ); // the same waker twice, too
     expect(() => ch.recv()).toThrow(
       expect.objectContaining({ code: ErrorCode.CHANNEL_BUSY }) as Error,
     );
-    ch.unpark(w);
+    expect(ch.hasWaiter).toBe(true); // the first park still holds
+    expect(ch.unpark(w)).toBe(true);
   });
 });
 
