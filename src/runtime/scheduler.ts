@@ -198,6 +198,9 @@ export class Scheduler {
     const clock = this.clock as VirtualClock;
     const queue = clock.queue;
     const tickMs = queue.tickMs;
+    // [SCH-2] what became runnable before this call (a send from outside the run, and the
+    // wake-ups it queued) runs at the current time, before time moves on
+    await yieldToLoop();
     while (!this.#stopped) {
       if (this.#current === null) {
         const tick = queue.peekTick();

@@ -299,7 +299,8 @@ class VmFiber extends Timer implements Waker {
   #arm(clock: WaitClock, deadline: number): void {
     if (this.#timerClock !== clock) {
       this.#disarm();
-      this.#timer = clock instanceof QueuedClock ? null : clock.createTimer(() => this.timerFired());
+      this.#timer =
+        clock instanceof QueuedClock ? null : clock.createTimer(() => this.timerFired());
       this.#timerClock = clock;
     }
     if (this.#timer === null) (clock as QueuedClock).armTimer(this, deadline);

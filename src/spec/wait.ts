@@ -53,27 +53,75 @@ export interface WaitSource {
 }
 
 /**
- * What a task returns to wait. Create it with {@link waitFor} or {@link waitUntil}.
+ * What a task returns to wait. Create it with {@link waitFor} or {@link waitUntil}, or keep one
+ * and re-aim it with {@link Wait.for} / {@link Wait.until}: the VM loop reads a Wait once, at
+ * the moment the step returns it, so a synchronous step may return the same object every time
+ * (no allocation per step; an async step should not share one).
  *
  * @example
  * ```ts
  * const w = waitUntil(clock, 1000);
  * w instanceof Wait; // true
+ * return w.for(inbox, clock.now() + 50); // the same object, now a wait on the inbox
  * ```
  */
 export class Wait {
-  /** The source waited on, or null for a plain timed wait. */
-  readonly source: WaitSource | null;
-  /** The clock of a plain timed wait, or null. */
-  readonly clock: WaitClock | null;
-  /** Absolute time (of the source's or the clock's time) at which the wait ends anyway. */
-  readonly deadline: number;
+  #source: WaitSource | null;
+  #clock: WaitClock | null;
+  #deadline: number;
 
   /** @internal Use {@link waitFor} or {@link waitUntil}. */
   constructor(source: WaitSource | null, clock: WaitClock | null, deadline: number) {
-    this.source = source;
-    this.clock = clock;
-    this.deadline = deadline;
+    this.#source = source;
+    this.#clock = clock;
+    this.#deadline = deadline;
+  }
+
+  /** The source waited on, or null for a plain timed wait. */
+  get source(): WaitSource | null {
+    return this.#source;
+  }
+  /** The clock of a plain timed wait, or null. */
+  get clock(): WaitClock | null {
+    return this.#clock;
+  }
+  /** Absolute time (of the source's or the clock's time) at which the wait ends anyway. */
+  get deadline(): number {
+    return this.#deadline;
+  }
+
+  /** Re-aim this Wait as `waitFor(source, deadline)` and return it. */
+  for(source: WaitSource, deadline = Infinity): this {
+    checkSource(source, deadline);
+    this.#source = source;
+    this.#clock = null;
+    this.#deadline = deadline;
+    return this;
+  }
+
+  /** Re-aim this Wait as `waitUntil(clock, deadline)` and return it. */
+  until(clock: WaitClock, deadline: number): this {
+    checkClock(clock, deadline);
+    this.#source = null;
+    this.#clock = clock;
+    this.#deadline = deadline;
+    return this;
+  }
+}
+
+function checkSource(source: WaitSource, deadline: number): void {
+  if (typeof source?.park !== 'function') {
+    throw new InvalidArgumentError('source', source, 'must be a WaitSource (a DirectChannel)');
+  }
+  if (Number.isNaN(deadline)) throw new InvalidArgumentError('deadline', deadline, 'is NaN');
+}
+
+function checkClock(clock: WaitClock, deadline: number): void {
+  if (typeof clock?.createTimer !== 'function') {
+    throw new InvalidArgumentError('clock', clock, 'must be a Clock');
+  }
+  if (!(deadline < Infinity) || Number.isNaN(deadline)) {
+    throw new InvalidArgumentError('deadline', deadline, 'must be a finite number');
   }
 }
 
@@ -91,10 +139,7 @@ export class Wait {
  * ```
  */
 export function waitFor(source: WaitSource, deadline = Infinity): Wait {
-  if (typeof source?.park !== 'function') {
-    throw new InvalidArgumentError('source', source, 'must be a WaitSource (a DirectChannel)');
-  }
-  if (Number.isNaN(deadline)) throw new InvalidArgumentError('deadline', deadline, 'is NaN');
+  checkSource(source, deadline);
   return new Wait(source, null, deadline);
 }
 
@@ -111,11 +156,6 @@ export function waitFor(source: WaitSource, deadline = Infinity): Wait {
  * ```
  */
 export function waitUntil(clock: WaitClock, deadline: number): Wait {
-  if (typeof clock?.createTimer !== 'function') {
-    throw new InvalidArgumentError('clock', clock, 'must be a Clock');
-  }
-  if (!(deadline < Infinity) || Number.isNaN(deadline)) {
-    throw new InvalidArgumentError('deadline', deadline, 'must be a finite number');
-  }
+  checkClock(clock, deadline);
   return new Wait(null, clock, deadline);
 }

@@ -18,7 +18,7 @@
  * its fiber and its inbox and otherwise memory that neighbours share, which is what keeps a
  * million agents fast (DESIGN.md §3: telemetry every agent writes lives in typed arrays).
  */
-import { task, waitFor, waitUntil } from '../../spec/index.js';
+import { task } from '../../spec/index.js';
 import type { TaskFactory } from '../../spec/index.js';
 import type { Wait } from '../../spec/index.js';
 import type { Clock, Rng } from '../../runtime/index.js';
@@ -50,6 +50,8 @@ export interface FireflyWorld {
   readonly cycleStart: Float64Array;
   /** Per agent: 0 from a flash until its first step after the refractory time, then 1. */
   readonly sensitive: Uint8Array;
+  /** The one Wait every step re-aims and returns (steps are synchronous): no allocation. */
+  readonly wait: Wait;
   /** Where flashes are published; omit to skip flash telemetry messages. */
   readonly bus: Connector | undefined;
   /** Set when the experiment stops: agents end at their next step. */
@@ -91,7 +93,7 @@ export function fireflyStep(w: FireflyWorld, id: number): FireflyEnd | Wait {
   const p = w.params;
   const now = clock.now();
   let start = w.cycleStart[id];
-  if (now - start < p.refractoryMs) return waitUntil(clock, start + p.refractoryMs); // [FLY-1]
+  if (now - start < p.refractoryMs) return w.wait.until(clock, start + p.refractoryMs); // [FLY-1]
   const inbox = w.inboxes[id];
   if (w.sensitive[id] === 0) {
     while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++; // [FLY-1]
@@ -100,12 +102,12 @@ export function fireflyStep(w: FireflyWorld, id: number): FireflyEnd | Wait {
   while (now - start < p.periodMs) {
     if (inbox.tryRecv() === EMPTY) {
       w.cycleStart[id] = start;
-      return waitFor(inbox, start + p.periodMs); // [FLY-2]
+      return w.wait.for(inbox, start + p.periodMs); // [FLY-2]
     }
     start -= p.nudgeMs; // [FLY-2]
   }
   flash(w, id, now); // [FLY-3]
-  return waitUntil(clock, w.cycleStart[id] + p.refractoryMs); // [FLY-1] the next cycle
+  return w.wait.until(clock, w.cycleStart[id] + p.refractoryMs); // [FLY-1] the next cycle
 }
 
 /**

@@ -17,6 +17,7 @@ import type { ClockKind } from '../../runtime/index.js';
 import { DirectChannel, LocalBroker, LocalBus } from '../../messaging/index.js';
 import type { Connector } from '../../messaging/index.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { waitUntil } from '../../spec/index.js';
 import { TorusTopology } from '../topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
 import { fireflyAgent } from '../agents/firefly-agent.js';
@@ -148,6 +149,7 @@ export class FireflyExperiment {
       inboxes: this.#inboxes,
       cycleStart: new Float64Array(this.agents),
       sensitive: new Uint8Array(this.agents),
+      wait: waitUntil(clock, 0),
       bus: options.publishFlashes === false ? undefined : this.bus,
       stopped: false,
       onFlash: options.onFlash,
