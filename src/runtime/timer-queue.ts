@@ -19,6 +19,8 @@ import type { TimerHandle } from './clock.js';
 
 /** Generations wrap within the small-integer range. */
 const GEN_MASK = 0x3fffffff;
+/** Slots of the direct-mapped bucket cache in front of the Map (a power of two). */
+const WHEEL = 1 << 14;
 
 /** Timers armed for one tick, oldest first: entries are [timer, generation, timer, ...]. */
 export class TimerBucket {
@@ -78,6 +80,8 @@ export class TimerQueue {
   readonly tickMs: number;
   #heap: number[] = [];
   #buckets = new Map<number, TimerBucket>();
+  /** Direct-mapped cache of `#buckets` by `tick % WHEEL`: an arm is an array index, mostly. */
+  readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
   #size = 0;
 
   constructor(tickMs: number) {
@@ -124,6 +128,8 @@ export class TimerQueue {
     const tick = this.#pop();
     const bucket = this.#buckets.get(tick) as TimerBucket;
     this.#buckets.delete(tick);
+    const slot = tick & (WHEEL - 1);
+    if (this.#wheel[slot] === bucket) this.#wheel[slot] = undefined;
     return bucket;
   }
 
@@ -158,11 +164,16 @@ export class TimerQueue {
   }
 
   #link(tick: number, timer: Timer): void {
-    let b = this.#buckets.get(tick);
-    if (b === undefined) {
-      b = new TimerBucket(tick, this);
-      this.#buckets.set(tick, b);
-      this.#push(tick);
+    const slot = tick & (WHEEL - 1);
+    let b = this.#wheel[slot];
+    if (b === undefined || b.tick !== tick) {
+      b = this.#buckets.get(tick);
+      if (b === undefined) {
+        b = new TimerBucket(tick, this);
+        this.#buckets.set(tick, b);
+        this.#push(tick);
+      }
+      this.#wheel[slot] = b;
     }
     const gen = (timer.gen + 1) & GEN_MASK;
     timer.gen = gen;
