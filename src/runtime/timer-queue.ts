@@ -19,20 +19,29 @@ import type { TimerHandle } from './clock.js';
 
 /** Generations wrap within the small-integer range. */
 const GEN_MASK = 0x3fffffff;
+const NO_ENTRIES: Entries = [];
 /** Slots of the direct-mapped bucket cache in front of the Map (a power of two). */
 const WHEEL = 1 << 14;
+
+type Entries = (Timer | number | undefined)[];
 
 /** Timers armed for one tick, oldest first: entries are [timer, generation, timer, ...]. */
 export class TimerBucket {
   readonly tick: number;
-  /** Interleaved (timer, generation) pairs; stale pairs stay until the tick fires. */
-  readonly entries: (Timer | number)[] = [];
+  /**
+   * Interleaved (timer, generation) pairs in `[0, length)`; stale pairs stay until the tick
+   * fires. The array comes from the queue's pool and goes back to it once the bucket is fired,
+   * so arming allocates nothing in the steady state (no garbage for the old generation).
+   */
+  entries: Entries;
+  length = 0;
   /** Index of the next entry to fire (a bucket may be fired in several slices). */
   next = 0;
   readonly #queue: TimerQueue;
-  constructor(tick: number, queue: TimerQueue) {
+  constructor(tick: number, queue: TimerQueue, entries: Entries) {
     this.tick = tick;
     this.#queue = queue;
+    this.entries = entries;
   }
   get queue(): TimerQueue {
     return this.#queue;
@@ -83,6 +92,8 @@ export class TimerQueue {
   /** Direct-mapped cache of `#buckets` by `tick % WHEEL`: an arm is an array index, mostly. */
   readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
   #size = 0;
+  /** Entry arrays of fired buckets, for reuse. */
+  readonly #pool: Entries[] = [];
 
   constructor(tickMs: number) {
     this.tickMs = tickMs;
@@ -139,10 +150,12 @@ export class TimerQueue {
    */
   takeNext(bucket: TimerBucket): Timer | null {
     const entries = bucket.entries;
+    const end = bucket.length;
     let i = bucket.next;
-    while (i < entries.length) {
+    while (i < end) {
       const timer = entries[i] as Timer;
       const gen = entries[i + 1] as number;
+      entries[i] = undefined; // the pool must not keep timers alive
       i += 2;
       if (timer.bucket === bucket && timer.gen === gen) {
         bucket.next = i;
@@ -152,6 +165,12 @@ export class TimerQueue {
       }
     }
     bucket.next = i;
+    if (end > 0) {
+      // done: the array goes back to the pool (nothing links into a popped bucket)
+      bucket.length = 0;
+      this.#pool.push(entries);
+      bucket.entries = NO_ENTRIES;
+    }
     return null;
   }
 
@@ -169,7 +188,7 @@ export class TimerQueue {
     if (b === undefined || b.tick !== tick) {
       b = this.#buckets.get(tick);
       if (b === undefined) {
-        b = new TimerBucket(tick, this);
+        b = new TimerBucket(tick, this, this.#pool.pop() ?? []);
         this.#buckets.set(tick, b);
         this.#push(tick);
       }
@@ -178,7 +197,11 @@ export class TimerQueue {
     const gen = (timer.gen + 1) & GEN_MASK;
     timer.gen = gen;
     timer.bucket = b;
-    b.entries.push(timer, gen);
+    const entries = b.entries;
+    const n = b.length;
+    entries[n] = timer;
+    entries[n + 1] = gen;
+    b.length = n + 2;
     this.#size++;
   }
 
