@@ -2,8 +2,10 @@
  * `DirectChannel`: a bounded, point-to-point inbox for static topologies (neighbours on a
  * grid), DESIGN.md §3. Zero-copy: the object reference sent is the one received.
  *
- * Storage is a ring buffer that starts empty and doubles on demand up to `capacity`, so a
- * million idle channels cost a million small objects, not a million full buffers. A channel
+ * Storage: a lone buffered message sits in a field; from the second one on, a ring buffer that
+ * starts small and doubles on demand up to `capacity`. So a million idle channels cost a
+ * million small objects, not a million full buffers, and an agent that takes each message as
+ * it comes never touches a buffer at all. A channel
  * has ONE receiver: at most one `recv()` may be pending at a time (a second one throws
  * `CASCADE_ERR_CHANNEL_BUSY`). That keeps the waiting state in plain fields, with no queue of
  * waiters and no closure per message.
@@ -156,6 +158,9 @@ export class DirectChannel<T> implements WaitSource {
   #count = 0;
   #head = 0;
   #buf: (T | undefined)[] | null = null;
+  /** The buffered message when it is the only one (`#inline`); the ring is then empty. */
+  #one: T | undefined = undefined;
+  #inline = false;
   #sent = 0;
   /** A parked receiver (`waitFor(inbox)`), the promise-free alternative to a recv. [DCH-7] */
   #waker: Waker | null = null;
@@ -274,12 +279,19 @@ export class DirectChannel<T> implements WaitSource {
         this.#ready.push(waker); // [DCH-7] never inside send; the message is buffered below
       }
     }
-    let buf = this.#buf;
     const count = this.#count;
-    if (buf === null || count === buf.length) {
-      if (count === this.capacity) return this.#overflowed(msg);
-      buf = this.#grow();
+    if (count === 0) {
+      // the only message is kept in a field: no storage touched (the common case of an agent
+      // that takes each message as it comes)
+      this.#one = msg;
+      this.#inline = true;
+      this.#count = 1;
+      return true;
     }
+    if (count === this.capacity) return this.#overflowed(msg);
+    let buf = this.#buf;
+    if (this.#inline) buf = this.#spill();
+    if (buf === null || count === buf.length) buf = this.#grow();
     let i = this.#head + count;
     if (i >= buf.length) i -= buf.length;
     buf[i] = msg;
@@ -290,6 +302,13 @@ export class DirectChannel<T> implements WaitSource {
   /** The oldest buffered message, or {@link EMPTY}. Also works after `close()`. */
   tryRecv(): T | typeof EMPTY {
     if (this.#count === 0) return EMPTY;
+    if (this.#inline) {
+      const one = this.#one as T;
+      this.#one = undefined; // do not keep the message alive
+      this.#inline = false;
+      this.#count = 0;
+      return one;
+    }
     const buf = this.#buf!;
     const head = this.#head;
     const msg = buf[head] as T;
@@ -418,6 +437,11 @@ export class DirectChannel<T> implements WaitSource {
         this.#rejected++;
         return false;
       case 'drop-oldest': {
+        if (this.#inline) {
+          this.#one = msg; // capacity 1: the one message is replaced
+          this.#dropped++;
+          return true;
+        }
         const buf = this.#buf!;
         const head = this.#head;
         buf[head] = msg; // the oldest slot becomes the newest
@@ -426,6 +450,17 @@ export class DirectChannel<T> implements WaitSource {
         return true;
       }
     }
+  }
+
+  /** Move the inline message into the ring (a second message is coming). */
+  #spill(): (T | undefined)[] {
+    const buf = this.#buf ?? new Array<T | undefined>(Math.min(INITIAL_STORAGE, this.capacity));
+    this.#buf = buf;
+    this.#head = 0;
+    buf[0] = this.#one;
+    this.#one = undefined;
+    this.#inline = false;
+    return buf;
   }
 
   #grow(): (T | undefined)[] {

@@ -71,7 +71,7 @@ describe('DirectChannel', () => {
       ch.send(i);
       if (sizes.at(-1) !== ch.storageSize) sizes.push(ch.storageSize);
     }
-    expect(sizes).toEqual([4, 8, 16, 32, 64, 100]);
+    expect(sizes).toEqual([0, 4, 8, 16, 32, 64, 100]); // a lone message needs no storage
     expect(ch.drain()).toEqual(Array.from({ length: 100 }, (_, i) => i));
 
     const before = process.memoryUsage().heapUsed;
@@ -88,6 +88,34 @@ describe('DirectChannel', () => {
     expect([1, 2, 3, 4, 5].map((n) => ch.send(n))).toEqual([true, true, true, false, false]);
     expect(ch.drain()).toEqual([1, 2, 3]);
     expect(ch.stats).toMatchObject({ sent: 5, delivered: 3, dropped: 2, rejected: 0 });
+    balanced(ch);
+  });
+
+  it('[DCH-1] drop-oldest with capacity 1 replaces the lone message', () => {
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 1, overflow: 'drop-oldest' });
+    expect([1, 2, 3].map((n) => ch.send(n))).toEqual([true, true, true]);
+    expect(ch.size).toBe(1);
+    expect(ch.tryRecv()).toBe(3);
+    expect(ch.tryRecv()).toBe(EMPTY);
+    expect(ch.send(4)).toBe(true);
+    expect(ch.drain()).toEqual([4]);
+    expect(ch.stats).toMatchObject({ sent: 4, delivered: 2, dropped: 2 });
+    balanced(ch);
+  });
+
+  it('keeps order when a lone message moves into the ring (interleaved send / tryRecv)', () => {
+    const ch = new DirectChannel<number>({ owner: 'a', capacity: 16 });
+    const got: number[] = [];
+    let next = 0;
+    // patterns of 1, 2 and 3 sends between receives cross the lone-message and ring paths
+    for (const burst of [1, 2, 1, 3, 1, 1, 2, 3, 3, 1]) {
+      for (let k = 0; k < burst; k++) ch.send(next++);
+      const m = ch.tryRecv();
+      if (m !== EMPTY) got.push(m);
+    }
+    got.push(...ch.drain());
+    expect(got).toEqual(Array.from({ length: next }, (_, i) => i));
+    expect(ch.stats.dropped).toBe(0);
     balanced(ch);
   });
 
@@ -120,7 +148,7 @@ describe('DirectChannel', () => {
     expect(ch.hasWaiter).toBe(true);
     expect(ch.send('direct')).toBe(true);
     await expect(p).resolves.toBe('direct');
-    expect(ch.storageSize).toBe(4); // only the first message was ever buffered
+    expect(ch.storageSize).toBe(0); // only one message was ever buffered: no ring needed
     expect(ch.hasWaiter).toBe(false);
     balanced(ch);
   });
