@@ -223,7 +223,8 @@ class VmFiber extends Timer implements Waker {
           this.#fail(error);
           return;
         }
-        if (isThenable(r)) {
+        // a Wait or TailCall (the usual results of an agent's step) is not a thenable
+        if (!(r instanceof Wait) && !(r instanceof TailCall) && isThenable(r)) {
           this.#onValue ??= (value) => {
             this.#release();
             this.#loop(value);
