@@ -288,24 +288,39 @@ class VmFiber extends Timer implements Waker {
       if (deadline !== Infinity && clock.now() >= deadline) return false;
       if (!source.park(this)) return false;
       this.#parkedOn = source;
-      if (deadline !== Infinity) this.#arm(clock, deadline);
+      if (deadline !== Infinity) this.#arm(clock, w);
       return true;
     }
     const clock = w.clock!;
     if (clock.now() >= deadline) return false;
-    this.#arm(clock, deadline);
+    this.#arm(clock, w);
     return true;
   }
 
-  #arm(clock: WaitClock, deadline: number): void {
+  /** Arm the fiber's timer for `w.deadline` (the Wait, not the number, crosses the call: a
+   * double argument would be boxed, a heap number per wait). */
+  #arm(clock: WaitClock, w: Wait): void {
+    const deadline = w.deadline;
     if (this.#timerClock !== clock) {
       this.#disarm();
       this.#timer =
         clock instanceof QueuedClock ? null : clock.createTimer(() => this.timerFired());
       this.#timerClock = clock;
     }
-    if (this.#timer === null) (clock as QueuedClock).armTimer(this, deadline);
-    else this.#timer.arm(deadline);
+    if (this.#timer === null) {
+      // the QueuedClock's armTimer, with the (small integer) tick computed here
+      // (TimerQueue.tickOf written out: a double passed to a call that is not inlined is boxed,
+      // a heap number per wait)
+      const queued = clock as QueuedClock;
+      const queue = queued.queue;
+      const tickMs = queue.tickMs;
+      let tick = Math.ceil(deadline / tickMs);
+      if (tick * tickMs < deadline) tick++;
+      queue.armTick(this, tick);
+      if (queued.onEarlier !== null && tick < queued.armedTick) queued.onEarlier(tick);
+    } else {
+      this.#timer.arm(deadline);
+    }
     this.#timerArmed = true;
   }
 

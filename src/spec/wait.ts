@@ -66,9 +66,11 @@ export interface WaitSource {
  * ```
  */
 export class Wait {
-  #source: WaitSource | null;
-  #clock: WaitClock | null;
-  #deadline: number;
+  // Initialised here, not left `undefined` until the constructor runs: a field that only ever
+  // holds numbers is stored unboxed and updated in place (no heap number per `for`/`until`).
+  #source: WaitSource | null = null;
+  #clock: WaitClock | null = null;
+  #deadline = 0;
 
   /** @internal Use {@link waitFor} or {@link waitUntil}. */
   constructor(source: WaitSource | null, clock: WaitClock | null, deadline: number) {
