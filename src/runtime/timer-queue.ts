@@ -19,9 +19,7 @@ import type { TimerHandle } from './clock.js';
 
 /** Generations wrap within the small-integer range. */
 const GEN_MASK = 0x3fffffff;
-/** Entry slots per chunk (a power of two): two slots per entry. */
-const CHUNK = 256;
-const CHUNK_SHIFT = 8;
+const NO_ENTRIES: Entries = [];
 /** Slots of the direct-mapped bucket cache in front of the Map (a power of two). */
 const WHEEL = 1 << 14;
 
@@ -31,19 +29,19 @@ type Entries = (Timer | number | undefined)[];
 export class TimerBucket {
   readonly tick: number;
   /**
-   * Interleaved (timer, generation) pairs in slots `[0, length)`, in fixed-size chunks; stale
-   * pairs stay until the tick fires. Chunks come from the queue's pool and go back to it once
-   * the bucket is fired, so arming allocates nothing in the steady state: no array ever grows
-   * (and leaves its old copy as garbage for the old generation).
+   * Interleaved (timer, generation) pairs in `[0, length)`; stale pairs stay until the tick
+   * fires. The array comes from the queue's pool and goes back to it once the bucket is fired,
+   * so arming allocates nothing in the steady state (no garbage for the old generation).
    */
-  readonly chunks: Entries[] = [];
+  entries: Entries;
   length = 0;
   /** Index of the next entry to fire (a bucket may be fired in several slices). */
   next = 0;
   readonly #queue: TimerQueue;
-  constructor(tick: number, queue: TimerQueue) {
+  constructor(tick: number, queue: TimerQueue, entries: Entries) {
     this.tick = tick;
     this.#queue = queue;
+    this.entries = entries;
   }
   get queue(): TimerQueue {
     return this.#queue;
@@ -126,10 +124,7 @@ export class TimerQueue {
     return tick;
   }
 
-  /**
-   * (Re-)arm `timer` for an integer `tick` (from {@link tickOf}): the hot path's form, since
-   * a small integer crosses a call without being boxed as a double would.
-   */
+  /** (Re-)arm `timer` for an integer `tick` (see {@link tickOf}). */
   armTick(timer: Timer, tick: number): void {
     if (timer.bucket !== null) this.#size--;
     this.#link(tick, timer);
@@ -159,15 +154,13 @@ export class TimerQueue {
    * null when the bucket is done. Stale entries are skipped.
    */
   takeNext(bucket: TimerBucket): Timer | null {
-    const chunks = bucket.chunks;
+    const entries = bucket.entries;
     const end = bucket.length;
     let i = bucket.next;
     while (i < end) {
-      const chunk = chunks[i >> CHUNK_SHIFT];
-      const at = i & (CHUNK - 1);
-      const timer = chunk[at] as Timer;
-      const gen = chunk[at + 1] as number;
-      chunk[at] = undefined; // the pool must not keep timers alive
+      const timer = entries[i] as Timer;
+      const gen = entries[i + 1] as number;
+      entries[i] = undefined; // the pool must not keep timers alive
       i += 2;
       if (timer.bucket === bucket && timer.gen === gen) {
         bucket.next = i;
@@ -178,10 +171,10 @@ export class TimerQueue {
     }
     bucket.next = i;
     if (end > 0) {
-      // done: the chunks go back to the pool (nothing links into a popped bucket)
+      // done: the array goes back to the pool (nothing links into a popped bucket)
       bucket.length = 0;
-      for (const chunk of chunks) this.#pool.push(chunk);
-      chunks.length = 0;
+      this.#pool.push(entries);
+      bucket.entries = NO_ENTRIES;
     }
     return null;
   }
@@ -200,7 +193,7 @@ export class TimerQueue {
     if (b === undefined || b.tick !== tick) {
       b = this.#buckets.get(tick);
       if (b === undefined) {
-        b = new TimerBucket(tick, this);
+        b = new TimerBucket(tick, this, this.#pool.pop() ?? []);
         this.#buckets.set(tick, b);
         this.#push(tick);
       }
@@ -209,12 +202,10 @@ export class TimerQueue {
     const gen = (timer.gen + 1) & GEN_MASK;
     timer.gen = gen;
     timer.bucket = b;
+    const entries = b.entries;
     const n = b.length;
-    const at = n & (CHUNK - 1);
-    if (at === 0) b.chunks.push(this.#pool.pop() ?? new Array<Timer | number | undefined>(CHUNK));
-    const chunk = b.chunks[n >> CHUNK_SHIFT];
-    chunk[at] = timer;
-    chunk[at + 1] = gen;
+    entries[n] = timer;
+    entries[n + 1] = gen;
     b.length = n + 2;
     this.#size++;
   }
