@@ -245,17 +245,23 @@ describe('deadlines on the virtual clock [WAIT-1, WAIT-2]', () => {
 });
 
 describe('cancellation of a parked agent [VM-5, WAIT-3]', () => {
-  it('parked on a channel: rejects at once, unparks, and a later send does not run it', async () => {
-    const inbox = new DirectChannel<number>({ owner: 'cancel', capacity: 4 });
-    let steps = 0;
+  /** An agent parked on a channel, with the signal that cancels its run. */
+  async function parkedAgent(owner: string) {
+    const inbox = new DirectChannel<number>({ owner, capacity: 4 });
+    const counter = { steps: 0 };
     const agent = task(({ box }: { box: Inbox<number> }): unknown => {
-      steps++;
+      counter.steps++;
       return box.tryRecv() === EMPTY ? waitFor(box) : tailCall({});
     });
     const ac = new AbortController();
     const run = track(new Engine().run(agent({ box: inbox }), { vm: true, signal: ac.signal }));
     await until(() => inbox.hasWaiter, 'parked');
-    expect(steps).toBe(1);
+    return { inbox, counter, ac, run };
+  }
+
+  it('parked on a channel: rejects at once, unparks, and a later send does not run it', async () => {
+    const { inbox, counter, ac, run } = await parkedAgent('cancel');
+    expect(counter.steps).toBe(1);
 
     const reason = new Error('stop now');
     ac.abort(reason);
@@ -269,25 +275,17 @@ describe('cancellation of a parked agent [VM-5, WAIT-3]', () => {
     expect(inbox.send(1)).toBe(true);
     await nextTurn();
     await nextTurn();
-    expect(steps).toBe(1);
+    expect(counter.steps).toBe(1);
     expect(inbox.size).toBe(1); // nobody took it
   });
 
   it('abort racing a send: the deferred wake does not run the cancelled agent', async () => {
-    const inbox = new DirectChannel<number>({ owner: 'race', capacity: 4 });
-    let steps = 0;
-    const agent = task(({ box }: { box: Inbox<number> }): unknown => {
-      steps++;
-      return box.tryRecv() === EMPTY ? waitFor(box) : tailCall({});
-    });
-    const ac = new AbortController();
-    const run = track(new Engine().run(agent({ box: inbox }), { vm: true, signal: ac.signal }));
-    await until(() => inbox.hasWaiter, 'parked');
+    const { inbox, counter, ac, run } = await parkedAgent('race');
     inbox.send(1); // wake queued as a microtask
     ac.abort(); // before it runs
     await until(() => run.status !== 'pending', 'run settled');
     expect(run.error).toBeInstanceOf(CancelledError);
-    expect(steps).toBe(1);
+    expect(counter.steps).toBe(1);
     expect(inbox.size).toBe(1);
   });
 
