@@ -25,7 +25,8 @@
  *   the receiver without a promise. The first message or `close()` wakes it once, from a
  *   microtask (the ready queue), never inside `send`; the message stays buffered for the
  *   woken receiver's `tryRecv`. A `waitFor` deadline is the waiting agent's own timer on
- *   `channel.clock`: the channel arms nothing for a parked receiver. [WAIT-1, WAIT-3]
+ *   `channel.clock`: the channel arms nothing for a parked receiver. A closed channel is
+ *   always ready, so an agent that waits on one must check `closed`. [WAIT-1, WAIT-3]
  * - [DCH-6] The probe publishes a sample of sent messages to `debug/sample/<owner>`,
  *   fire-and-forget: a connector that throws or rejects is counted in `probeFailures` and
  *   never fails, blocks or changes the send.
@@ -225,7 +226,7 @@ export class DirectChannel<T> implements WaitSource {
     return this.#count;
   }
 
-  /** Length of the allocated ring buffer (0 until the first buffered message). */
+  /** Length of the allocated ring buffer (0 until two messages were buffered at once). */
   get storageSize(): number {
     return this.#buf === null ? 0 : this.#buf.length;
   }
@@ -235,7 +236,7 @@ export class DirectChannel<T> implements WaitSource {
     return this.#closed;
   }
 
-  /** True while a `recv` waits. */
+  /** True while a `recv` waits or a receiver is parked (`waitFor`). */
   get hasWaiter(): boolean {
     return this.#waiting || this.#waker !== null;
   }

@@ -23,3 +23,4 @@ export { QueuedClock } from './queued-clock.js';
 export { TimerQueue, Timer } from './timer-queue.js';
 export { SeededRng } from './rng.js';
 export { ReadyQueue, defaultReadyQueue } from './ready-queue.js';
+export type { ReadyQueueOptions } from './ready-queue.js';

@@ -65,7 +65,7 @@ export abstract class QueuedClock implements Clock {
   }
 }
 
-/** The RearmableTimer of a QueuedClock: the queue Timer itself, re-linked on every arm. */
+/** The RearmableTimer of a QueuedClock: the queue Timer itself, re-armed in place. */
 class QueuedTimer extends Timer implements RearmableTimer {
   readonly #clock: QueuedClock;
   constructor(clock: QueuedClock, fn: () => void) {

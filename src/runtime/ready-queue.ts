@@ -11,8 +11,19 @@
  * - [RDY-2] Wakers run in push order, including those pushed while the queue drains.
  * - [RDY-3] A waker that throws does not stop the others; the error is rethrown from a
  *   microtask of its own, as an uncaught exception like any other.
+ * - [RDY-4] At most `perTurn` wakers run per turn of the event loop; the rest wait for a
+ *   `setImmediate`. Agents that wake each other in a cycle (ping-pong over two channels) would
+ *   otherwise run in one endless microtask and starve timers and I/O. A virtual Scheduler does
+ *   not move time on while the default queue still holds wakers [SCH-2].
  */
 import type { Waker } from '../spec/wait.js';
+import { InvalidArgumentError } from '../errors.js';
+
+/** Options of a {@link ReadyQueue}. */
+export interface ReadyQueueOptions {
+  /** Wakers run per turn of the event loop before yielding with `setImmediate` (default 65,536). */
+  perTurn?: number;
+}
 
 /**
  * @example
@@ -23,15 +34,25 @@ import type { Waker } from '../spec/wait.js';
  * ```
  */
 export class ReadyQueue {
+  /** Slots `[#head, #tail)` hold wakers; the array keeps its size for the next batch. */
   #items: (Waker | undefined)[] = [];
-  #count = 0;
+  #head = 0;
+  #tail = 0;
   #scheduled = false;
+  readonly #perTurn: number;
   readonly #drain = (): void => {
     const items = this.#items;
-    // `#count` may grow while we run: wakers pushed now run in this same drain [RDY-2]
-    for (let i = 0; i < this.#count; i++) {
-      const waker = items[i]!;
-      items[i] = undefined;
+    const perTurn = this.#perTurn;
+    let ran = 0;
+    // `#tail` may grow while we run: wakers pushed now run in this same drain [RDY-2]
+    while (this.#head < this.#tail) {
+      if (ran === perTurn) {
+        setImmediate(this.#drain); // [RDY-4] the event loop gets its turn first
+        return;
+      }
+      const waker = items[this.#head]!;
+      items[this.#head++] = undefined;
+      ran++;
       try {
         waker.wake();
       } catch (error) {
@@ -40,18 +61,27 @@ export class ReadyQueue {
         });
       }
     }
-    this.#count = 0;
+    this.#head = 0;
+    this.#tail = 0;
     this.#scheduled = false;
   };
 
+  constructor(options: ReadyQueueOptions = {}) {
+    const perTurn = options.perTurn ?? 65_536;
+    if (!Number.isInteger(perTurn) || perTurn < 1) {
+      throw new InvalidArgumentError('perTurn', perTurn, 'must be an integer >= 1');
+    }
+    this.#perTurn = perTurn;
+  }
+
   /** Wakers waiting to run. */
   get size(): number {
-    return this.#count;
+    return this.#tail - this.#head;
   }
 
   /** Run `waker.wake()` soon, after the current synchronous code. [RDY-1] */
   push(waker: Waker): void {
-    this.#items[this.#count++] = waker;
+    this.#items[this.#tail++] = waker;
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(this.#drain);
@@ -62,8 +92,8 @@ export class ReadyQueue {
 let shared: ReadyQueue | null = null;
 
 /**
- * The ready queue channels use when none is given: created on first use. Like the microtask
- * queue it stands on, it holds nothing between drains.
+ * The ready queue channels use when none is given: created on first use. Between batches it
+ * holds no waker (its array keeps its length for the next batch).
  *
  * @example
  * ```ts

@@ -17,6 +17,7 @@ import { RealClock } from './real-clock.js';
 import { SeededRng } from './rng.js';
 import type { Timer, TimerBucket } from './timer-queue.js';
 import { VirtualClock } from './virtual-clock.js';
+import { defaultReadyQueue } from './ready-queue.js';
 import { performance } from 'node:perf_hooks';
 
 export type ClockKind = 'real' | 'virtual';
@@ -200,7 +201,7 @@ export class Scheduler {
     const tickMs = queue.tickMs;
     // [SCH-2] what became runnable before this call (a send from outside the run, and the
     // wake-ups it queued) runs at the current time, before time moves on
-    await yieldToLoop();
+    await this.#settle();
     while (!this.#stopped) {
       if (this.#current === null) {
         const tick = queue.peekTick();
@@ -210,10 +211,17 @@ export class Scheduler {
       }
       const t0 = performance.now();
       this.#fire(this.#virtualSlice);
-      await yieldToLoop();
+      await this.#settle();
       this.#noteSlice(performance.now() - t0);
     }
     if (!this.#stopped) clock.advanceTo(until);
+  }
+
+  /** Yield to the event loop until the wake-ups a slice caused have all run [SCH-2, RDY-4]. */
+  async #settle(): Promise<void> {
+    const ready = defaultReadyQueue();
+    do await yieldToLoop();
+    while (ready.size > 0);
   }
 
   async #pumpReal(): Promise<void> {

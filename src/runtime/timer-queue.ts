@@ -49,8 +49,9 @@ export class TimerBucket {
 }
 
 /**
- * One timer. Monomorphic on purpose: the scheduler's hot path walks buckets of these. A timer
- * from {@link TimerQueue.add} fires once; {@link TimerQueue.arm} re-arms the same object.
+ * One timer: the scheduler's hot path walks buckets of these (a plain Timer, a clock's
+ * re-armable QueuedTimer, or a VM fiber, which is its own timer). A timer from
+ * {@link TimerQueue.add} fires once; {@link TimerQueue.arm} re-arms the same object.
  */
 export class Timer implements TimerHandle {
   /** Called as `timer.fn()`, so `this` is the timer: a subclass may share one function. */
@@ -92,6 +93,8 @@ export class TimerQueue {
   /** Direct-mapped cache of `#buckets` by `tick % WHEEL`: an arm is an array index, mostly. */
   readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
   #size = 0;
+  /** The bucket of timers armed for `Infinity`: never popped, holds no entries. */
+  readonly #never = new TimerBucket(Infinity, this, NO_ENTRIES);
   /** Entry arrays of fired buckets, for reuse. */
   readonly #pool: Entries[] = [];
 
@@ -119,15 +122,10 @@ export class TimerQueue {
 
   /** (Re-)arm `timer` for `deadline`; an earlier arming becomes stale. Returns its tick. */
   arm(timer: Timer, deadline: number): number {
-    const tick = this.tickOf(deadline);
-    this.armTick(timer, tick);
-    return tick;
-  }
-
-  /** (Re-)arm `timer` for an integer `tick` (see {@link tickOf}). */
-  armTick(timer: Timer, tick: number): void {
     if (timer.bucket !== null) this.#size--;
+    const tick = this.tickOf(deadline);
     this.#link(tick, timer);
+    return tick;
   }
 
   /** The earliest tick that may hold timers (its bucket may hold only stale ones), or Infinity. */
@@ -188,6 +186,13 @@ export class TimerQueue {
   }
 
   #link(tick: number, timer: Timer): void {
+    if (tick === Infinity) {
+      // never fires: armed (counted, cancellable) but in no bucket, so nothing is kept for it
+      timer.gen = (timer.gen + 1) & GEN_MASK;
+      timer.bucket = this.#never;
+      this.#size++;
+      return;
+    }
     const slot = tick & (WHEEL - 1);
     let b = this.#wheel[slot];
     if (b === undefined || b.tick !== tick) {

@@ -12,7 +12,9 @@
  *   task returned a thenable or must wait for resources. A parked fiber holds no promise.
  * - [VM-3] A thenable result is awaited; sync results continue synchronously, but after
  *   `yieldEvery` iterations the loop yields once to the event loop (setImmediate), so one
- *   agent cannot starve timers, I/O or other agents.
+ *   agent cannot starve timers, I/O or other agents. Agents that wake each other through
+ *   channels are bounded by the ready queue instead, which yields every `perTurn` wake-ups
+ *   [RDY-4].
  * - [VM-4] Constraints, when given, are acquired before and released after every iteration
  *   through the manager's sync fast path; the loop waits only when it has to. A parked fiber
  *   holds no constraint: the slot is given back when the step returns its Wait.
@@ -205,7 +207,14 @@ class VmFiber extends Timer implements Waker {
         }
         const req = this.#req;
         if (req !== null && !this.#held) {
-          if (!this.#rm.tryAcquire(req)) {
+          let got: boolean;
+          try {
+            got = this.#rm.tryAcquire(req);
+          } catch (error) {
+            this.#fail(error); // e.g. INFEASIBLE_CONSTRAINT after the capacity was cut
+            return;
+          }
+          if (!got) {
             this.#onAcquired ??= () => {
               this.#held = true;
               this.#loop(null);
@@ -235,6 +244,12 @@ class VmFiber extends Timer implements Waker {
         this.#release();
       }
       if (r instanceof Wait) {
+        const signal = this.#signal;
+        if (signal !== undefined && signal.aborted) {
+          // aborted while the step ran: parking would outlive the run [VM-5, WAIT-3]
+          this.#fail(new CancelledError('run cancelled', { cause: signal.reason }));
+          return;
+        }
         let parked: boolean;
         try {
           parked = this.#park(r); // [VM-6]
@@ -307,20 +322,8 @@ class VmFiber extends Timer implements Waker {
         clock instanceof QueuedClock ? null : clock.createTimer(() => this.timerFired());
       this.#timerClock = clock;
     }
-    if (this.#timer === null) {
-      // the QueuedClock's armTimer, with the (small integer) tick computed here
-      // (TimerQueue.tickOf written out: a double passed to a call that is not inlined is boxed,
-      // a heap number per wait)
-      const queued = clock as QueuedClock;
-      const queue = queued.queue;
-      const tickMs = queue.tickMs;
-      let tick = Math.ceil(deadline / tickMs);
-      if (tick * tickMs < deadline) tick++;
-      queue.armTick(this, tick);
-      if (queued.onEarlier !== null && tick < queued.armedTick) queued.onEarlier(tick);
-    } else {
-      this.#timer.arm(deadline);
-    }
+    if (this.#timer === null) (clock as QueuedClock).armTimer(this, deadline);
+    else this.#timer.arm(deadline);
     this.#timerArmed = true;
   }
 

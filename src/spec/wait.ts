@@ -135,7 +135,7 @@ function checkClock(clock: WaitClock, deadline: number): void {
  * ```ts
  * const step = task(({ inbox, seen }: { inbox: DirectChannel<string>; seen: number }) => {
  *   const msg = inbox.tryRecv();
- *   if (msg === EMPTY) return waitFor(inbox); // parked until a message arrives
+ *   if (msg === EMPTY) return inbox.closed ? seen : waitFor(inbox); // parked until a message
  *   return msg === 'stop' ? seen : tailCall({ seen: seen + 1 });
  * });
  * ```

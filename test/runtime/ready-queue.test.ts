@@ -60,3 +60,25 @@ describe('ReadyQueue [RDY-1..3]', () => {
     expect(n).toBe(3);
   });
 });
+
+describe('ReadyQueue gives the event loop a turn [RDY-4]', () => {
+  it('two wakers that wake each other forever do not starve a timer', async () => {
+    const q = new ReadyQueue({ perTurn: 1000 });
+    let exchanges = 0;
+    let stop = false;
+    const ping = { wake: (): void => (stop ? undefined : (exchanges++, q.push(pong))) };
+    const pong = { wake: (): void => (stop ? undefined : (exchanges++, q.push(ping))) };
+    q.push(ping);
+    await new Promise((r) => setTimeout(r, 0)); // fires only if the cycle yields
+    stop = true;
+    expect(exchanges).toBeGreaterThanOrEqual(1000);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(q.size).toBe(0);
+  });
+
+  it('rejects a perTurn that is not a positive integer', () => {
+    expect(() => new ReadyQueue({ perTurn: 0 })).toThrow(/perTurn/);
+    expect(() => new ReadyQueue({ perTurn: 1.5 })).toThrow(/perTurn/);
+  });
+});

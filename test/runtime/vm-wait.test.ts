@@ -586,3 +586,58 @@ describe('one receiver per channel [DCH-7]', () => {
     expect(await pendingRecv).toBe(1);
   });
 });
+
+describe('cancelled or impossible while a step runs [VM-5, VM-4]', () => {
+  it('an async step that returns a Wait after its run was aborted does not park', async () => {
+    const scheduler = new Scheduler({ clock: 'virtual' });
+    const inbox = new DirectChannel<number>({ owner: 'late', capacity: 2, clock: scheduler.clock });
+    const ac = new AbortController();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const agent = task(async (): Promise<unknown> => {
+      await gate; // aborted while this step is in flight
+      return waitFor(inbox, 1e9);
+    });
+    const run = track(new Engine().run(agent(), { vm: true, signal: ac.signal }));
+    ac.abort(new Error('stop'));
+    release();
+    await until(() => run.status !== 'pending', 'run settled');
+    expect(run.error).toBeInstanceOf(CancelledError);
+    expect(inbox.hasWaiter).toBe(false);
+    expect(scheduler.pending).toBe(0);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a step that aborts its own run and returns waitUntil ends the run at once', async () => {
+    const scheduler = new Scheduler({ clock: 'virtual' });
+    const ac = new AbortController();
+    const agent = task((): unknown => {
+      ac.abort();
+      return waitUntil(scheduler.clock, 1e9);
+    });
+    const run = track(new Engine().run(agent(), { vm: true, signal: ac.signal }));
+    await until(() => run.status !== 'pending', 'run settled');
+    expect(run.error).toBeInstanceOf(CancelledError);
+    expect(scheduler.pending).toBe(0);
+  });
+
+  it('a constraint made infeasible while the agent is parked fails the run when it wakes', async () => {
+    const rm = new ResourceManager({ cpu_slot: 1 });
+    const inbox = new DirectChannel<number>({ owner: 'infeasible', capacity: 2 });
+    const agent = task(({ box }: { box: Inbox<number> }): unknown =>
+      box.tryRecv() === EMPTY ? waitFor(box) : tailCall({}),
+    );
+    const run = track(
+      new Engine({ resourceManager: rm }).run(
+        agent({ box: inbox }).withConstraints({ cpu_slot: 1 }),
+        { vm: true },
+      ),
+    );
+    await until(() => inbox.hasWaiter, 'parked');
+    rm.updateResource('cpu_slot', 0);
+    inbox.send(1);
+    await until(() => run.status !== 'pending', 'run settled');
+    expect(codeOf(run.error)).toBe(ErrorCode.INFEASIBLE_CONSTRAINT); // [ENG-1]: as is
+    expect(rm.inUse.cpu_slot ?? 0).toBe(0);
+  });
+});
