@@ -160,14 +160,20 @@ describe('deadlines on the virtual clock [WAIT-1, WAIT-2]', () => {
     );
   }
 
-  it('waitFor(inbox, deadline) times out exactly at the deadline with an empty inbox', async () => {
+  /** A timed agent on a virtual clock, parked on its inbox with `deadline`. */
+  async function startTimed(deadline: number) {
     const scheduler = new Scheduler({ clock: 'virtual' });
     const clock = scheduler.clock;
     const inbox = new DirectChannel<string>({ owner: 't', capacity: 4, clock });
     const counter = { steps: 0 };
     const agent = timedAgent(clock, counter);
-    const run = track(new Engine().run(agent({ inbox, deadline: 100, got: [] }), { vm: true }));
+    const run = track(new Engine().run(agent({ inbox, deadline, got: [] }), { vm: true }));
     await until(() => inbox.hasWaiter, 'parked');
+    return { scheduler, inbox, counter, run };
+  }
+
+  it('waitFor(inbox, deadline) times out exactly at the deadline with an empty inbox', async () => {
+    const { scheduler, inbox, counter, run } = await startTimed(100);
     expect(counter.steps).toBe(1);
     expect(scheduler.pending).toBe(1);
 
@@ -188,13 +194,7 @@ describe('deadlines on the virtual clock [WAIT-1, WAIT-2]', () => {
   });
 
   it('a message before the deadline wakes early, and the deadline does not wake it again', async () => {
-    const scheduler = new Scheduler({ clock: 'virtual' });
-    const clock = scheduler.clock;
-    const inbox = new DirectChannel<string>({ owner: 't', capacity: 4, clock });
-    const counter = { steps: 0 };
-    const agent = timedAgent(clock, counter);
-    const run = track(new Engine().run(agent({ inbox, deadline: 100, got: [] }), { vm: true }));
-    await until(() => inbox.hasWaiter, 'parked');
+    const { scheduler, inbox, counter, run } = await startTimed(100);
 
     await scheduler.runUntil(30);
     inbox.send('early');
