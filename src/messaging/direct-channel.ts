@@ -274,11 +274,7 @@ export class DirectChannel<T> implements WaitSource {
         resolve(msg);
         return true;
       }
-      if (this.#waker !== null) {
-        const waker = this.#waker;
-        this.#settle();
-        this.#ready.push(waker); // [DCH-7] never inside send; the message is buffered below
-      }
+      if (this.#waker !== null) this.#wakeParked(); // the message is buffered below
     }
     const count = this.#count;
     if (count === 0) {
@@ -397,9 +393,7 @@ export class DirectChannel<T> implements WaitSource {
       this.#settle();
       reject(new ClosedError('channel', this.owner));
     } else if (this.#waker !== null) {
-      const waker = this.#waker;
-      this.#settle();
-      this.#ready.push(waker); // [DCH-7]
+      this.#wakeParked();
     }
   }
 
@@ -477,6 +471,13 @@ export class DirectChannel<T> implements WaitSource {
     }
     this.#head = 0;
     return (this.#buf = next);
+  }
+
+  /** Hand the parked receiver to the ready queue: woken later, never inside a send. [DCH-7] */
+  #wakeParked(): void {
+    const waker = this.#waker!;
+    this.#settle();
+    this.#ready.push(waker);
   }
 
   #busy(): never {

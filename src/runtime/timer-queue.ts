@@ -17,8 +17,10 @@
  */
 import type { TimerHandle } from './clock.js';
 
-/** Generations wrap within the small-integer range. */
-const GEN_MASK = 0x3fffffff;
+/** A timer's next generation; generations wrap within the small-integer range. */
+function nextGen(timer: Timer): number {
+  return (timer.gen + 1) & 0x3fffffff;
+}
 const NO_ENTRIES: Entries = [];
 /** Slots of the direct-mapped bucket cache in front of the Map (a power of two). */
 const WHEEL = 1 << 14;
@@ -181,16 +183,17 @@ export class TimerQueue {
   disarm(timer: Timer): void {
     if (timer.bucket === null) return;
     timer.bucket = null;
-    timer.gen = (timer.gen + 1) & GEN_MASK;
+    timer.gen = nextGen(timer);
     this.#size--;
   }
 
   #link(tick: number, timer: Timer): void {
+    const gen = nextGen(timer);
+    timer.gen = gen;
+    this.#size++;
     if (tick === Infinity) {
       // never fires: armed (counted, cancellable) but in no bucket, so nothing is kept for it
-      timer.gen = (timer.gen + 1) & GEN_MASK;
       timer.bucket = this.#never;
-      this.#size++;
       return;
     }
     const slot = tick & (WHEEL - 1);
@@ -204,15 +207,12 @@ export class TimerQueue {
       }
       this.#wheel[slot] = b;
     }
-    const gen = (timer.gen + 1) & GEN_MASK;
-    timer.gen = gen;
     timer.bucket = b;
     const entries = b.entries;
     const n = b.length;
     entries[n] = timer;
     entries[n + 1] = gen;
     b.length = n + 2;
-    this.#size++;
   }
 
   #push(tick: number): void {

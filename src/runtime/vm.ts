@@ -193,6 +193,11 @@ class VmFiber extends Timer implements Waker {
     // A running or yielding fiber sees the signal before its next iteration; a parked one
     // would not run again, so it ends here. [VM-5]
     if (this.#parkedOn === null && !this.#timerArmed) return;
+    this.#cancel();
+  }
+
+  /** End the run with the signal's CancelledError. [VM-5] */
+  #cancel(): void {
     this.#fail(new CancelledError('run cancelled', { cause: this.#signal!.reason }));
   }
 
@@ -202,7 +207,7 @@ class VmFiber extends Timer implements Waker {
       if (r === null) {
         const signal = this.#signal;
         if (signal !== undefined && signal.aborted) {
-          this.#fail(new CancelledError('run cancelled', { cause: signal.reason })); // [VM-5]
+          this.#cancel();
           return;
         }
         const req = this.#req;
@@ -244,10 +249,8 @@ class VmFiber extends Timer implements Waker {
         this.#release();
       }
       if (r instanceof Wait) {
-        const signal = this.#signal;
-        if (signal !== undefined && signal.aborted) {
-          // aborted while the step ran: parking would outlive the run [VM-5, WAIT-3]
-          this.#fail(new CancelledError('run cancelled', { cause: signal.reason }));
+        if (this.#signal?.aborted === true) {
+          this.#cancel(); // aborted while the step ran: parking would outlive the run [WAIT-3]
           return;
         }
         let parked: boolean;
@@ -303,19 +306,17 @@ class VmFiber extends Timer implements Waker {
       if (deadline !== Infinity && clock.now() >= deadline) return false;
       if (!source.park(this)) return false;
       this.#parkedOn = source;
-      if (deadline !== Infinity) this.#arm(clock, w);
+      if (deadline !== Infinity) this.#arm(clock, deadline);
       return true;
     }
     const clock = w.clock!;
     if (clock.now() >= deadline) return false;
-    this.#arm(clock, w);
+    this.#arm(clock, deadline);
     return true;
   }
 
-  /** Arm the fiber's timer for `w.deadline` (the Wait, not the number, crosses the call: a
-   * double argument would be boxed, a heap number per wait). */
-  #arm(clock: WaitClock, w: Wait): void {
-    const deadline = w.deadline;
+  /** Arm the fiber's timer (the fiber itself on a QueuedClock) for `deadline`. */
+  #arm(clock: WaitClock, deadline: number): void {
     if (this.#timerClock !== clock) {
       this.#disarm();
       this.#timer =
