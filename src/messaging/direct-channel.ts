@@ -16,7 +16,7 @@
  *   `drop-oldest` (the oldest buffered message is lost, `send` returns true), `reject`
  *   (nothing is lost, `send` returns false and the sender keeps the message).
  * - [DCH-2] Messages are received in send order.
- * - [DCH-3] Counters balance: `sent === delivered + dropped + rejected + size`.
+ * - [DCH-3] Counters balance: `sent === delivered + dropped + rejected + discarded + size`.
  * - [DCH-4] A message arriving while a `recv` waits is handed over directly and cancels the
  *   recv's timer; a timed-out or aborted recv never loses a message.
  * - [DCH-5] `close()` rejects a waiting `recv` with a ClosedError; messages already buffered
@@ -27,6 +27,11 @@
  *   woken receiver's `tryRecv`. A `waitFor` deadline is the waiting agent's own timer on
  *   `channel.clock`: the channel arms nothing for a parked receiver. A closed channel is
  *   always ready, so an agent that waits on one must check `closed`. [WAIT-1, WAIT-3]
+ * - [DCH-8] A muted channel (`mute()` until `unmute()`) counts each message sent to it in
+ *   `discarded` and keeps none: `send` returns true, no receiver is woken, and [DCH-3] reads
+ *   `sent === delivered + dropped + rejected + discarded + size`. It is how an agent that
+ *   ignores messages for a while (a firefly's refractory time) says so, rather than buffering
+ *   them to throw away later.
  * - [DCH-6] The probe publishes a sample of sent messages to `debug/sample/<owner>`,
  *   fire-and-forget: a connector that throws or rejects is counted in `probeFailures` and
  *   never fails, blocks or changes the send.
@@ -97,6 +102,8 @@ export interface ChannelStats {
   readonly delivered: number;
   /** Messages lost to `drop-newest` or `drop-oldest`. */
   readonly dropped: number;
+  /** Messages sent while the channel was muted: counted, never buffered. [DCH-8] */
+  readonly discarded: number;
   /** Sends refused by the `reject` policy (the message stayed with the sender). */
   readonly rejected: number;
   /** Messages published by the probe. */
@@ -154,17 +161,24 @@ const OVERFLOW: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'reje
 export class DirectChannel<T> implements WaitSource {
   // The fields `send`, `tryRecv` and `park` touch come first, so that they share cache lines:
   // with a million channels nearly every touch of one is a cache miss.
-  /** Non-zero when closed, probed or waited on: `send`'s fast path tests only this. */
+  /** Non-zero when closed, probed, muted or waited on: `send`'s fast path tests only this. */
   #special = 0;
   #count = 0;
-  #head = 0;
-  #buf: (T | undefined)[] | null = null;
+  #sent = 0;
   /** The buffered message when it is the only one (`#inline`); the ring is then empty. */
   #one: T | undefined = undefined;
   #inline = false;
-  #sent = 0;
   /** A parked receiver (`waitFor(inbox)`), the promise-free alternative to a recv. [DCH-7] */
   #waker: Waker | null = null;
+  /** While true, sends are counted in `#discarded` and not buffered. [DCH-8] */
+  #muted = false;
+  /** Closed or probed: what keeps `#special` set once a waiter or the mute is gone. */
+  #sticky = false;
+  #head = 0;
+  #buf: (T | undefined)[] | null = null;
+  #discarded = 0;
+  /** `#discarded` when the current mute began. */
+  #discardMark = 0;
   /** Created at the first recv with a deadline, then re-armed: no allocation per wait. */
   #timer: RearmableTimer | null = null;
   #timerArmed = false;
@@ -214,6 +228,7 @@ export class DirectChannel<T> implements WaitSource {
       this.#probeTopic = `debug/sample/${owner}`;
       validateTopic(this.#probeTopic);
       this.#probe = probe;
+      this.#sticky = true;
       this.#special = 1;
       this.#onProbeReject = () => {
         this.#probeFailures++;
@@ -236,6 +251,11 @@ export class DirectChannel<T> implements WaitSource {
     return this.#closed;
   }
 
+  /** True between `mute()` and `unmute()`. [DCH-8] */
+  get muted(): boolean {
+    return this.#muted;
+  }
+
   /** True while a `recv` waits or a receiver is parked (`waitFor`). */
   get hasWaiter(): boolean {
     return this.#waiting || this.#waker !== null;
@@ -246,8 +266,9 @@ export class DirectChannel<T> implements WaitSource {
     return {
       sent: this.#sent,
       // Derived from [DCH-3]: one counter fewer to bump on the hot path.
-      delivered: this.#sent - this.#dropped - this.#rejected - this.#count,
+      delivered: this.#sent - this.#dropped - this.#rejected - this.#discarded - this.#count,
       dropped: this.#dropped,
+      discarded: this.#discarded,
       rejected: this.#rejected,
       sampled: this.#sampled,
       probeFailures: this.#probeFailures,
@@ -268,6 +289,10 @@ export class DirectChannel<T> implements WaitSource {
         throw new ClosedError('channel', this.owner);
       }
       if (this.#probe !== null) this.#sample(msg);
+      if (this.#muted) {
+        this.#discarded++; // [DCH-8] the receiver asked not to get these
+        return true;
+      }
       if (this.#waiting) {
         const resolve = this.#resolve!;
         this.#settle();
@@ -359,8 +384,12 @@ export class DirectChannel<T> implements WaitSource {
    * @throws CascadeError `CASCADE_ERR_CHANNEL_BUSY` if a receiver is already waiting.
    */
   park(waker: Waker): boolean {
-    if (this.#waiting || this.#waker !== null) this.#busy();
-    if (this.#count > 0 || this.#closed) return false;
+    if (this.#special !== 0) {
+      // the rare cases, in fields further into the object
+      if (this.#waiting || this.#waker !== null) this.#busy();
+      if (this.#closed) return false;
+    }
+    if (this.#count > 0) return false;
     this.#waker = waker;
     this.#special = 1;
     return true;
@@ -372,8 +401,30 @@ export class DirectChannel<T> implements WaitSource {
    */
   unpark(waker: Waker): boolean {
     if (this.#waker !== waker) return false;
-    this.#settle();
+    this.#waker = null;
+    this.#special = this.#sticky || this.#muted ? 1 : 0;
     return true;
+  }
+
+  /**
+   * Discard every message sent from now on until {@link unmute}, counting them in
+   * `stats.discarded`: for a receiver that would only throw them away (a firefly in its
+   * refractory time), so they are never buffered. Messages already buffered stay; a parked
+   * receiver is not woken by discarded messages. Idempotent. [DCH-8]
+   */
+  mute(): void {
+    if (this.#muted) return;
+    this.#muted = true;
+    this.#special = 1;
+    this.#discardMark = this.#discarded;
+  }
+
+  /** Buffer messages again; returns how many were discarded since `mute()` (0 if not muted). [DCH-8] */
+  unmute(): number {
+    if (!this.#muted) return 0;
+    this.#muted = false;
+    this.#special = this.#sticky || this.#waiting || this.#waker !== null ? 1 : 0;
+    return this.#discarded - this.#discardMark;
   }
 
   /** Take every buffered message, oldest first. */
@@ -387,6 +438,7 @@ export class DirectChannel<T> implements WaitSource {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#sticky = true;
     this.#special = 1;
     if (this.#waiting) {
       const reject = this.#reject!;
@@ -476,7 +528,9 @@ export class DirectChannel<T> implements WaitSource {
   /** Hand the parked receiver to the ready queue: woken later, never inside a send. [DCH-7] */
   #wakeParked(): void {
     const waker = this.#waker!;
-    this.#settle();
+    // only the parked state is reset: a parked receiver has no recv promise, timer or signal
+    this.#waker = null;
+    this.#special = this.#sticky || this.#muted ? 1 : 0;
     this.#ready.push(waker);
   }
 
@@ -491,7 +545,7 @@ export class DirectChannel<T> implements WaitSource {
   #settle(): void {
     this.#waiting = false;
     this.#waker = null;
-    this.#special = this.#closed || this.#probe !== null ? 1 : 0;
+    this.#special = this.#sticky || this.#muted ? 1 : 0;
     this.#resolve = null;
     this.#reject = null;
     if (this.#timerArmed) {

@@ -1,9 +1,18 @@
 /**
- * The timer queue under both clocks: deadlines quantised to a tick, one bucket per tick, and
- * a min-heap of the ticks that have a bucket. A bucket is an array of (timer, generation)
- * entries in arm order. Arming a timer appends an entry and bumps the timer's generation;
- * cancelling only bumps it. An entry whose generation is no longer the timer's is stale and
- * skipped when its tick fires.
+ * The timer queue under both clocks: deadlines quantised to a tick, in two levels. Near ticks
+ * (those before `spreadEnd`) have a bucket each, in a min-heap of ticks; a tick further ahead
+ * goes to the coarse bucket of its span of {@link SPAN} ticks, in a second heap. When no near
+ * tick is left, the earliest span is spread: its entries move, in order, to near buckets. A
+ * bucket is an array of entries in arm order: (timer, generation), plus the tick in a coarse
+ * bucket. Arming a timer appends an entry and bumps the timer's generation; cancelling only
+ * bumps it. An entry whose generation is no longer the timer's is stale and skipped when its
+ * tick fires.
+ *
+ * Why two levels: with a million agents, deadlines spread over the next few seconds, one
+ * bucket per tick means thousands of live buckets, and every arm appends to a different one
+ * (a cache miss on the bucket, its array and the array's end). With spans of 64 ticks, arms
+ * land in about a hundred buckets that stay in cache; spreading a span later is a sequential
+ * copy that never touches the timers.
  *
  * Why lazy deletion rather than unlinking: with a million agents every wake-up re-arms a timer
  * somewhere in memory. Unlinking from a list touches the two neighbouring timers (two cache
@@ -22,23 +31,34 @@ function nextGen(timer: Timer): number {
   return (timer.gen + 1) & 0x3fffffff;
 }
 const NO_ENTRIES: Entries = [];
-/** Slots of the direct-mapped bucket cache in front of the Map (a power of two). */
+/** Slots of the direct-mapped bucket cache in front of each Map (a power of two). */
 const WHEEL = 1 << 14;
+/** Ticks per coarse bucket (a power of two). */
+export const SPAN = 64;
 
 type Entries = (Timer | number | undefined)[];
 
-/** Timers armed for one tick, oldest first: entries are [timer, generation, timer, ...]. */
+/**
+ * Timers armed for one tick, oldest first: entries are [timer, generation, timer, ...]. A
+ * coarse bucket holds a span of ticks: [timer, generation, tick, ...].
+ */
 export class TimerBucket {
+  /** The tick, or the first tick of a coarse bucket's span. */
   readonly tick: number;
   /**
-   * Interleaved (timer, generation) pairs in `[0, length)`; stale pairs stay until the tick
-   * fires. The array comes from the queue's pool and goes back to it once the bucket is fired,
-   * so arming allocates nothing in the steady state (no garbage for the old generation).
+   * Interleaved entries in `[0, length)`; stale ones stay until the tick fires. The array
+   * comes from the queue's pool and goes back to it once the bucket is fired or spread, so
+   * arming allocates nothing in the steady state (no garbage for the old generation).
    */
   entries: Entries;
   length = 0;
   /** Index of the next entry to fire (a bucket may be fired in several slices). */
   next = 0;
+  /**
+   * A near bucket filled by spreading a coarse one: that coarse bucket. Timers whose entries
+   * were moved still name it as their bucket (spreading does not touch them).
+   */
+  origin: TimerBucket | null = null;
   readonly #queue: TimerQueue;
   constructor(tick: number, queue: TimerQueue, entries: Entries) {
     this.tick = tick;
@@ -60,7 +80,10 @@ export class Timer implements TimerHandle {
   fn: () => void;
   /** Bumped on every arm and cancel: entries with another generation are stale. */
   gen = 0;
-  /** The bucket holding this timer's live entry, or null when not armed. */
+  /**
+   * The bucket holding this timer's live entry (or the coarse bucket it was spread from), or
+   * null when not armed.
+   */
   bucket: TimerBucket | null = null;
 
   constructor(fn: () => void) {
@@ -90,15 +113,23 @@ export class Timer implements TimerHandle {
  */
 export class TimerQueue {
   readonly tickMs: number;
+  /** Near level: a bucket per tick before `#spreadEnd`, and a min-heap of those ticks. */
   #heap: number[] = [];
   #buckets = new Map<number, TimerBucket>();
   /** Direct-mapped cache of `#buckets` by `tick % WHEEL`: an arm is an array index, mostly. */
   readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
+  /** Coarse level: a bucket per span (keyed by its first tick), and a min-heap of those. */
+  #spanHeap: number[] = [];
+  #spans = new Map<number, TimerBucket>();
+  readonly #spanWheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
+  /** Ticks before this are near; it only grows (one span at a time). */
+  #spreadEnd = -Infinity;
   #size = 0;
   /** The bucket of timers armed for `Infinity`: never popped, holds no entries. */
   readonly #never = new TimerBucket(Infinity, this, NO_ENTRIES);
-  /** Entry arrays of fired buckets, for reuse. */
+  /** Entry arrays of fired or spread buckets, for reuse (near and coarse apart: sizes differ). */
   readonly #pool: Entries[] = [];
+  readonly #spanPool: Entries[] = [];
 
   constructor(tickMs: number) {
     this.tickMs = tickMs;
@@ -124,14 +155,25 @@ export class TimerQueue {
 
   /** (Re-)arm `timer` for `deadline`; an earlier arming becomes stale. Returns its tick. */
   arm(timer: Timer, deadline: number): number {
-    if (timer.bucket !== null) this.#size--;
     const tick = this.tickOf(deadline);
-    this.#link(tick, timer);
+    this.armAtTick(timer, tick);
     return tick;
+  }
+
+  /**
+   * (Re-)arm `timer` for a tick from {@link tickOf}. Hot callers pass the tick, a small
+   * integer, rather than the deadline: a fractional deadline passed through a call that is
+   * not inlined is boxed, one heap number per arm.
+   */
+  armAtTick(timer: Timer, tick: number): void {
+    if (timer.bucket !== null) this.#size--;
+    this.#link(tick, timer);
   }
 
   /** The earliest tick that may hold timers (its bucket may hold only stale ones), or Infinity. */
   peekTick(): number {
+    // near ticks all come before every span; spread the earliest span when none is left
+    if (this.#heap.length === 0 && this.#spanHeap.length > 0) this.#spread();
     return this.#heap.length === 0 ? Infinity : this.#heap[0];
   }
 
@@ -141,7 +183,8 @@ export class TimerQueue {
    * these.
    */
   popBucket(): TimerBucket {
-    const tick = this.#pop();
+    this.peekTick();
+    const tick = heapPop(this.#heap);
     const bucket = this.#buckets.get(tick) as TimerBucket;
     this.#buckets.delete(tick);
     const slot = tick & (WHEEL - 1);
@@ -157,12 +200,14 @@ export class TimerQueue {
     const entries = bucket.entries;
     const end = bucket.length;
     let i = bucket.next;
+    const origin = bucket.origin;
     while (i < end) {
       const timer = entries[i] as Timer;
       const gen = entries[i + 1] as number;
       entries[i] = undefined; // the pool must not keep timers alive
       i += 2;
-      if (timer.bucket === bucket && timer.gen === gen) {
+      const at = timer.bucket;
+      if ((at === bucket || (at === origin && at !== null)) && timer.gen === gen) {
         bucket.next = i;
         timer.bucket = null;
         this.#size--;
@@ -196,6 +241,39 @@ export class TimerQueue {
       timer.bucket = this.#never;
       return;
     }
+    if (tick < this.#spreadEnd) {
+      const b = this.#near(tick);
+      timer.bucket = b;
+      const entries = b.entries;
+      const n = b.length;
+      entries[n] = timer;
+      entries[n + 1] = gen;
+      b.length = n + 2;
+      return;
+    }
+    const start = tick - (((tick % SPAN) + SPAN) % SPAN);
+    const slot = (start / SPAN) & (WHEEL - 1);
+    let b = this.#spanWheel[slot];
+    if (b === undefined || b.tick !== start) {
+      b = this.#spans.get(start);
+      if (b === undefined) {
+        b = new TimerBucket(start, this, this.#spanPool.pop() ?? []);
+        this.#spans.set(start, b);
+        heapPush(this.#spanHeap, start);
+      }
+      this.#spanWheel[slot] = b;
+    }
+    timer.bucket = b;
+    const entries = b.entries;
+    const n = b.length;
+    entries[n] = timer;
+    entries[n + 1] = gen;
+    entries[n + 2] = tick;
+    b.length = n + 3;
+  }
+
+  /** The near bucket of `tick`, created if need be. */
+  #near(tick: number): TimerBucket {
     const slot = tick & (WHEEL - 1);
     let b = this.#wheel[slot];
     if (b === undefined || b.tick !== tick) {
@@ -203,49 +281,72 @@ export class TimerQueue {
       if (b === undefined) {
         b = new TimerBucket(tick, this, this.#pool.pop() ?? []);
         this.#buckets.set(tick, b);
-        this.#push(tick);
+        heapPush(this.#heap, tick);
       }
       this.#wheel[slot] = b;
     }
-    timer.bucket = b;
-    const entries = b.entries;
-    const n = b.length;
-    entries[n] = timer;
-    entries[n + 1] = gen;
-    b.length = n + 2;
+    return b;
   }
 
-  #push(tick: number): void {
-    const h = this.#heap;
-    let i = h.length;
-    h.push(tick);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (h[p] <= tick) break;
-      h[i] = h[p];
-      i = p;
-    }
-    h[i] = tick;
-  }
-
-  #pop(): number {
-    const h = this.#heap;
-    const top = h[0];
-    const last = h.pop() as number;
-    const n = h.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && h[r] < h[l] ? r : l;
-        if (h[c] >= last) break;
-        h[i] = h[c];
-        i = c;
+  /**
+   * Move the earliest span's entries, in arm order, to near buckets, and make its ticks near.
+   * The timers are not touched: they keep naming the coarse bucket, the near buckets' origin.
+   */
+  #spread(): void {
+    const start = heapPop(this.#spanHeap);
+    const coarse = this.#spans.get(start) as TimerBucket;
+    this.#spans.delete(start);
+    const slot = (start / SPAN) & (WHEEL - 1);
+    if (this.#spanWheel[slot] === coarse) this.#spanWheel[slot] = undefined;
+    this.#spreadEnd = start + SPAN;
+    const entries = coarse.entries;
+    let last: TimerBucket | null = null;
+    for (let i = 0, end = coarse.length; i < end; i += 3) {
+      const tick = entries[i + 2] as number;
+      if (last === null || last.tick !== tick) {
+        last = this.#near(tick);
+        last.origin = coarse;
       }
-      h[i] = last;
+      const n = last.length;
+      last.entries[n] = entries[i];
+      last.entries[n + 1] = entries[i + 1];
+      last.length = n + 2;
+      entries[i] = undefined; // the pool must not keep timers alive
     }
-    return top;
+    coarse.length = 0;
+    coarse.entries = NO_ENTRIES;
+    if (entries.length > 0) this.#spanPool.push(entries);
   }
+}
+
+function heapPush(h: number[], tick: number): void {
+  let i = h.length;
+  h.push(tick);
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p] <= tick) break;
+    h[i] = h[p];
+    i = p;
+  }
+  h[i] = tick;
+}
+
+function heapPop(h: number[]): number {
+  const top = h[0];
+  const last = h.pop() as number;
+  const n = h.length;
+  if (n > 0) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && h[r] < h[l] ? r : l;
+      if (h[c] >= last) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = last;
+  }
+  return top;
 }

@@ -5,15 +5,15 @@
  * so here a park arms no timer. Also the argument checks of waitFor / waitUntil [WAIT-1, WAIT-2].
  */
 import { describe, expect, it } from 'vitest';
-import { CascadeError, ErrorCode, InvalidArgumentError } from '../../src/errors.js';
+import { CascadeError, ClosedError, ErrorCode, InvalidArgumentError } from '../../src/errors.js';
 import { Scheduler } from '../../src/runtime/index.js';
 import { ReadyQueue } from '../../src/runtime/ready-queue.js';
-import { DirectChannel, EMPTY } from '../../src/messaging/index.js';
+import { DirectChannel, EMPTY, TIMED_OUT } from '../../src/messaging/index.js';
 import { Wait, waitFor, waitUntil, type Waker } from '../../src/spec/index.js';
 
 function balanced<T>(ch: DirectChannel<T>): void {
   const s = ch.stats;
-  expect(s.sent).toBe(s.delivered + s.dropped + s.rejected + ch.size); // [DCH-3]
+  expect(s.sent).toBe(s.delivered + s.dropped + s.rejected + s.discarded + ch.size); // [DCH-3]
 }
 
 /** A Waker that counts its wakes; `wake` reads `this`, so it fails unless called as a method. */
@@ -303,5 +303,67 @@ describe('waitFor / waitUntil arguments', () => {
       expect((err as InvalidArgumentError).code, name).toBe(ErrorCode.INVALID_ARGUMENT);
       expect((err as InvalidArgumentError).details.option, name).toBe(option);
     }
+  });
+});
+
+describe('DirectChannel.mute / unmute [DCH-8]', () => {
+  it('counts and keeps nothing sent while muted; unmute returns the count since mute', () => {
+    const ch = new DirectChannel<number>({ owner: 'm', capacity: 4 });
+    ch.send(1); // buffered before the mute: stays
+    ch.mute();
+    ch.mute(); // idempotent: the count still starts at the first mute
+    expect(ch.muted).toBe(true);
+    for (let i = 0; i < 10; i++) expect(ch.send(100 + i)).toBe(true); // past capacity: no drop
+    expect(ch.size).toBe(1);
+    expect(ch.stats.discarded).toBe(10);
+    expect(ch.stats.dropped).toBe(0);
+    balanced(ch);
+    expect(ch.unmute()).toBe(10);
+    expect(ch.muted).toBe(false);
+    expect(ch.unmute()).toBe(0); // not muted
+    ch.send(2);
+    expect(ch.drain()).toEqual([1, 2]);
+    ch.mute();
+    ch.send(3);
+    expect(ch.unmute()).toBe(1); // only this mute's discards
+    expect(ch.stats.discarded).toBe(11);
+    balanced(ch);
+  });
+
+  it('a parked receiver is not woken by muted sends, but by close and by sends after unmute', async () => {
+    const ready = new ReadyQueue();
+    const ch = new DirectChannel<number>({ owner: 'm', capacity: 4, ready });
+    const w = new CountingWaker();
+    ch.mute();
+    expect(ch.park(w)).toBe(true); // nothing buffered: it parks even while muted
+    ch.send(1);
+    await flushMicrotasks();
+    expect(w.wakes).toBe(0);
+    expect(ch.hasWaiter).toBe(true);
+    expect(ch.unmute()).toBe(1);
+    ch.send(2);
+    await flushMicrotasks();
+    expect(w.wakes).toBe(1);
+    expect(ch.tryRecv()).toBe(2);
+
+    ch.mute();
+    expect(ch.park(w)).toBe(true);
+    ch.close();
+    await flushMicrotasks();
+    expect(w.wakes).toBe(2);
+    expect(() => ch.send(3)).toThrow(ClosedError); // closed wins over muted
+    balanced(ch);
+  });
+
+  it('a waiting recv gets nothing while muted and times out; the message is counted', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const ch = new DirectChannel<number>({ owner: 'm', capacity: 4, clock: s.clock });
+    ch.mute();
+    const got = ch.recv({ timeout: 10 });
+    ch.send(1);
+    await s.runUntil(20);
+    expect(await got).toBe(TIMED_OUT);
+    expect(ch.stats.discarded).toBe(1);
+    balanced(ch);
   });
 });

@@ -6,15 +6,17 @@
  * costs no promise: a million waiting fireflies are a million small objects, nothing more.
  *
  * The model [FLY-1..3], with phase(t) = t - cycleStart:
- * - [FLY-1] refractory (phase < r): wait until phase = r; pulses that arrived meanwhile are
- *   discarded and counted.
+ * - [FLY-1] refractory (phase < r): wait until phase = r; pulses that arrive meanwhile are
+ *   discarded and counted. The agent mutes its inbox when it flashes and unmutes it when the
+ *   refractory time ends, so the channel counts them and buffers none (DCH-8).
  * - [FLY-2] sensitive: wait for a pulse or for phase = T; a pulse advances the phase by k
  *   (cycleStart -= k); reaching T flashes at once.
  * - [FLY-3] flash: telemetry `firefly/flash {agentId, t}` (fire-and-forget), a pulse to each of
  *   the 8 neighbours' channels, phase reset to jitter ~ U[0, j).
  * Everything an agent shares with the others (clock, RNG, channels, telemetry) sits in one
- * {@link FireflyWorld}. An agent's own state (its cycle start, whether it is sensitive) sits
- * there too, in typed arrays indexed by its id, the argument of its task: a step then touches
+ * {@link FireflyWorld}. An agent's own state (its cycle start) sits there too, in a typed
+ * array indexed by its id, the argument of its task; whether it is refractory is whether its
+ * inbox is muted. A step then touches
  * its fiber and its inbox and otherwise memory that neighbours share, which is what keeps a
  * million agents fast (DESIGN.md §3: telemetry every agent writes lives in typed arrays).
  */
@@ -48,8 +50,6 @@ export interface FireflyWorld {
   readonly inboxes: readonly DirectChannel<number>[];
   /** Per agent: the time at which its current cycle's phase was 0. */
   readonly cycleStart: Float64Array;
-  /** Per agent: 0 from a flash until its first step after the refractory time, then 1. */
-  readonly sensitive: Uint8Array;
   /** The one Wait every step re-aims and returns (steps are synchronous): no allocation. */
   readonly wait: Wait;
   /** Where flashes are published; omit to skip flash telemetry messages. */
@@ -74,7 +74,7 @@ function flash(w: FireflyWorld, id: number, t: number): void {
     if (!inboxes[nb[j]].send(id)) w.telemetry.droppedPulses++;
   }
   w.cycleStart[id] = t - w.rng.next() * w.params.jitterMs;
-  w.sensitive[id] = 0;
+  inboxes[id].mute(); // [FLY-1] refractory: pulses are discarded as they arrive
 }
 
 /**
@@ -95,9 +95,11 @@ export function fireflyStep(w: FireflyWorld, id: number): FireflyEnd | Wait {
   let start = w.cycleStart[id];
   if (now - start < p.refractoryMs) return w.wait.until(clock, start + p.refractoryMs); // [FLY-1]
   const inbox = w.inboxes[id];
-  if (w.sensitive[id] === 0) {
-    while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++; // [FLY-1]
-    w.sensitive[id] = 1;
+  if (inbox.muted) {
+    // [FLY-1] the refractory time is over: count what was discarded, and what was buffered
+    // before the flash
+    w.telemetry.discardedPulses += inbox.unmute();
+    while (inbox.tryRecv() !== EMPTY) w.telemetry.discardedPulses++;
   }
   while (now - start < p.periodMs) {
     if (inbox.tryRecv() === EMPTY) {

@@ -139,6 +139,9 @@ export class FireflyExperiment {
         clock,
         ...(probe !== undefined && { probe }),
       });
+      // every agent starts as if just out of a flash: what arrives before its first step after
+      // the refractory time is discarded [FLY-1]
+      this.#inboxes[i].mute();
     }
     this.#world = {
       clock,
@@ -148,7 +151,6 @@ export class FireflyExperiment {
       neighbours: this.topology.neighbours,
       inboxes: this.#inboxes,
       cycleStart: new Float64Array(this.agents),
-      sensitive: new Uint8Array(this.agents),
       wait: waitUntil(clock, 0),
       bus: options.publishFlashes === false ? undefined : this.bus,
       stopped: false,

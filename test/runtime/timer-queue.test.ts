@@ -1,0 +1,132 @@
+/**
+ * TimerQueue against a plain model: every armed timer fires once, in (tick, last arm) order,
+ * never after a cancel or a re-arm made its entry stale [CLK-2, CLK-3], across the near level
+ * and the coarse spans that are spread into it.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SPAN, Timer, TimerQueue } from '../../src/runtime/timer-queue.js';
+
+type Op =
+  | { kind: 'arm'; timer: number; tick: number }
+  | { kind: 'cancel'; timer: number }
+  | { kind: 'fire' };
+
+const TIMERS = 12;
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('arm' as const),
+      timer: fc.nat(TIMERS - 1),
+      // several spans ahead, the span boundaries themselves, and never
+      tick: fc.oneof(
+        fc.nat(SPAN * 5),
+        fc.constantFrom(SPAN - 1, SPAN, SPAN * 2, SPAN * 2 + 1),
+        fc.constant(Infinity),
+      ),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('cancel' as const), timer: fc.nat(TIMERS - 1) }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('fire' as const) }) },
+);
+
+/** Pop buckets until one fires something; returns [tick, timer ids in firing order]. */
+function fireNext(q: TimerQueue, ids: Map<Timer, number>): [number, number[]] | null {
+  while (q.peekTick() !== Infinity) {
+    const bucket = q.popBucket();
+    const fired: number[] = [];
+    for (let t = q.takeNext(bucket); t !== null; t = q.takeNext(bucket)) fired.push(ids.get(t)!);
+    if (fired.length > 0) return [bucket.tick, fired];
+  }
+  return null;
+}
+
+describe('TimerQueue', () => {
+  it('fires like the model: each armed timer once, by tick then arm order, stale entries never', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const q = new TimerQueue(1);
+        const timers = Array.from({ length: TIMERS }, () => new Timer(() => {}));
+        const ids = new Map(timers.map((t, i) => [t, i]));
+        // model: timer id -> [tick, arm sequence]
+        const armed = new Map<number, [number, number]>();
+        let seq = 0;
+        const check = (): void => {
+          expect(q.size).toBe(armed.size);
+          for (let i = 0; i < TIMERS; i++) expect(timers[i].armed).toBe(armed.has(i));
+        };
+        const fireBoth = (): void => {
+          const finite = [...armed].filter(([, [tick]]) => tick !== Infinity);
+          const got = fireNext(q, ids);
+          if (finite.length === 0) {
+            expect(got).toBeNull();
+            return;
+          }
+          const tick = Math.min(...finite.map(([, [t]]) => t));
+          const want = finite
+            .filter(([, [t]]) => t === tick)
+            .sort((a, b) => a[1][1] - b[1][1])
+            .map(([id]) => id);
+          expect(got).toEqual([tick, want]);
+          for (const id of want) armed.delete(id);
+        };
+        for (const o of ops) {
+          if (o.kind === 'arm') {
+            q.arm(timers[o.timer], o.tick);
+            armed.set(o.timer, [o.tick, seq++]);
+          } else if (o.kind === 'cancel') {
+            timers[o.timer].cancel();
+            armed.delete(o.timer);
+          } else {
+            fireBoth();
+          }
+          check();
+        }
+        while ([...armed.values()].some(([t]) => t !== Infinity)) {
+          fireBoth();
+          check();
+        }
+        expect(fireNext(q, ids)).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a timer re-armed while its bucket fires goes to a new bucket for the same tick, after it', () => {
+    const q = new TimerQueue(1);
+    const order: string[] = [];
+    const a = new Timer(() => order.push('a'));
+    const b = new Timer(() => order.push('b'));
+    q.arm(a, SPAN * 3 + 5); // coarse at first: spread when its span comes
+    q.arm(b, SPAN * 3 + 5);
+    expect(q.peekTick()).toBe(SPAN * 3 + 5);
+    const bucket = q.popBucket();
+    const first = q.takeNext(bucket)!;
+    first.fn();
+    q.arm(first, SPAN * 3 + 5); // same tick, armed during the firing
+    for (let t = q.takeNext(bucket); t !== null; t = q.takeNext(bucket)) t.fn();
+    expect(order).toEqual(['a', 'b']);
+    expect(q.peekTick()).toBe(SPAN * 3 + 5);
+    const again = q.popBucket();
+    expect(q.takeNext(again)).toBe(a);
+    expect(q.takeNext(again)).toBeNull();
+    expect(q.size).toBe(0);
+  });
+
+  it('keeps nothing for a timer armed for Infinity, and cancels it', () => {
+    const q = new TimerQueue(1);
+    const t = new Timer(() => {});
+    q.arm(t, Infinity);
+    expect(t.armed).toBe(true);
+    expect(q.size).toBe(1);
+    expect(q.peekTick()).toBe(Infinity);
+    t.cancel();
+    expect(t.armed).toBe(false);
+    expect(q.size).toBe(0);
+  });
+});
