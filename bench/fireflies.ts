@@ -4,7 +4,12 @@
  * DirectChannels), with the reference kernel beside it for scale. Prints parameters, machine
  * and a table; `--json` prints JSON. Never passes or fails on a time.
  *
- *   npx tsx bench/fireflies.ts [--sides 100,316,1000] [--sim 20] [--warmup 5] [--no-kernel] [--json]
+ *   npx tsx bench/fireflies.ts [--sides 100,316,1000] [--sim 20] [--warmup 5] [--repeat 1]
+ *                              [--no-kernel] [--json]
+ *
+ * `--repeat N` runs every row N times, runtime and kernel alternating, and prints the median
+ * with the range and the median of the paired runtime/kernel ratios (each pair ran back to
+ * back, so a shared machine's slow moments hit both): on a noisy machine, quote those.
  *
  * Each row runs in a child process of its own (same Node flags), as a user runs one experiment
  * per process: a million-agent heap or the JIT state of another size does not bleed into the
@@ -26,6 +31,7 @@ const { values } = parseArgs({
     sides: { type: 'string', default: '100,316,1000' },
     sim: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '5' },
+    repeat: { type: 'string', default: '1' },
     'no-kernel': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'in-process': { type: 'boolean', default: false },
@@ -37,6 +43,11 @@ const sides = values.sides.split(',').map(Number);
 const simS = Number(values.sim);
 const warmupS = Number(values.warmup);
 const withKernel = !values['no-kernel'];
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) {
+  console.error(`bench/fireflies: --repeat must be an integer >= 1, got ${values.repeat}`);
+  process.exit(2);
+}
 
 interface Row {
   path: 'runtime' | 'kernel';
@@ -130,10 +141,64 @@ if (values.row !== undefined) {
 }
 
 const rows: Row[] = [];
+const progress = !values.json && process.stderr.isTTY;
+const paths = withKernel ? (['runtime', 'kernel'] as const) : (['runtime'] as const);
 for (const side of sides) {
-  for (const path of withKernel ? (['runtime', 'kernel'] as const) : (['runtime'] as const)) {
-    rows.push(values['in-process'] ? await runRow(path, side) : childRow(path, side));
-    (globalThis as { gc?: () => void }).gc?.();
+  for (let i = 0; i < repeat; i++) {
+    for (const path of paths) {
+      if (progress) process.stderr.write(`  ${path} ${side}x${side} run ${i + 1}/${repeat}\r`);
+      rows.push(values['in-process'] ? await runRow(path, side) : childRow(path, side));
+      (globalThis as { gc?: () => void }).gc?.();
+    }
+  }
+}
+if (progress) process.stderr.write(' '.repeat(40) + '\r');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Per path and size: medians over the repeats, and the range of sim s / wall s. */
+interface Summary {
+  path: Row['path'];
+  agents: number;
+  grid: string;
+  runs: number;
+  setupMs: number;
+  simPerWall: number;
+  simPerWallMin: number;
+  simPerWallMax: number;
+  flashesPerWallSecond: number;
+  heapMB: number;
+}
+const summary: Summary[] = [];
+const ratios: { agents: number; runtimeOverKernel: number }[] = [];
+for (const side of sides) {
+  for (const path of paths) {
+    const rs = rows.filter((r) => r.path === path && r.agents === side * side);
+    const speeds = rs.map((r) => r.simPerWall);
+    summary.push({
+      path,
+      agents: side * side,
+      grid: `${side}x${side}`,
+      runs: rs.length,
+      setupMs: median(rs.map((r) => r.setupMs)),
+      simPerWall: median(speeds),
+      simPerWallMin: Math.min(...speeds),
+      simPerWallMax: Math.max(...speeds),
+      flashesPerWallSecond: median(rs.map((r) => r.flashesPerWallSecond)),
+      heapMB: Math.max(...rs.map((r) => r.heapMB)),
+    });
+  }
+  if (withKernel) {
+    const rt = rows.filter((r) => r.path === 'runtime' && r.agents === side * side);
+    const k = rows.filter((r) => r.path === 'kernel' && r.agents === side * side);
+    ratios.push({
+      agents: side * side,
+      runtimeOverKernel: median(rt.map((r, i) => r.simPerWall / k[i].simPerWall)),
+    });
   }
 }
 
@@ -150,22 +215,30 @@ const params = {
   model: resolveModelParams(),
 };
 if (values.json) {
-  console.log(JSON.stringify({ bench: 'fireflies', machine, params, rows }, null, 2));
+  console.log(
+    JSON.stringify({ bench: 'fireflies', machine, params, repeat, summary, ratios, rows }, null, 2),
+  );
 } else {
   console.log(
     `bench/fireflies: virtual clock, headless, seed 1, ${warmupS} s warm-up then ${simS} simulated s, ` +
-      (values['in-process'] ? 'all rows in one process' : 'one process per row'),
+      `${repeat} run(s) per row, ` +
+      (values['in-process'] ? 'all rows in one process' : 'one process per run'),
   );
   console.log(`machine: ${machine.cores} cores, ${machine.cpu}, Node ${machine.node}`);
   console.log(
-    'path     agents     grid        setup ms  wall s   sim s/wall s  flashes/wall s  heap MB',
+    'path     agents     grid       runs  setup ms  sim s/wall s (median, range)  flashes/wall s  heap MB',
   );
-  for (const r of rows) {
+  for (const r of summary) {
+    const range = `${r.simPerWallMin.toFixed(2)}-${r.simPerWallMax.toFixed(2)}`;
     console.log(
-      `${r.path.padEnd(8)} ${String(r.agents).padStart(9)}  ${r.grid.padEnd(10)} ${r.setupMs.toFixed(0).padStart(9)} ` +
-        `${r.wallSeconds.toFixed(2).padStart(7)} ${r.simPerWall.toFixed(2).padStart(13)} ${r.flashesPerWallSecond
-          .toFixed(0)
-          .padStart(15)} ${r.heapMB.toFixed(0).padStart(8)}`,
+      `${r.path.padEnd(8)} ${String(r.agents).padStart(9)}  ${r.grid.padEnd(10)} ${String(r.runs).padStart(4)} ` +
+        `${r.setupMs.toFixed(0).padStart(9)} ${r.simPerWall.toFixed(2).padStart(13)} ${range.padStart(16)} ` +
+        `${r.flashesPerWallSecond.toFixed(0).padStart(15)} ${r.heapMB.toFixed(0).padStart(8)}`,
+    );
+  }
+  for (const q of ratios) {
+    console.log(
+      `runtime/kernel at ${q.agents} agents: ${q.runtimeOverKernel.toFixed(2)} (median of paired runs)`,
     );
   }
 }

@@ -251,8 +251,9 @@ export class TimerQueue {
       b.length = n + 2;
       return;
     }
-    const start = tick - (((tick % SPAN) + SPAN) % SPAN);
-    const slot = (start / SPAN) & (WHEEL - 1);
+    const span = Math.floor(tick / SPAN);
+    const start = span * SPAN;
+    const slot = span & (WHEEL - 1);
     let b = this.#spanWheel[slot];
     if (b === undefined || b.tick !== start) {
       b = this.#spans.get(start);
