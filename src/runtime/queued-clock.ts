@@ -35,12 +35,7 @@ export abstract class QueuedClock implements Clock {
 
   /** @internal Arm a queue timer, waking the scheduler if it is now the earliest. */
   armTimer(timer: Timer, deadline: number): void {
-    this.armTimerAtTick(timer, this.queue.tickOf(deadline));
-  }
-
-  /** @internal {@link armTimer} for a tick from `queue.tickOf` (no boxed deadline). */
-  armTimerAtTick(timer: Timer, tick: number): void {
-    this.queue.armAtTick(timer, tick);
+    const tick = this.queue.arm(timer, deadline);
     if (this.onEarlier !== null && tick < this.armedTick) this.onEarlier(tick);
   }
 

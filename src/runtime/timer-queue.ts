@@ -113,23 +113,15 @@ export class Timer implements TimerHandle {
  */
 export class TimerQueue {
   readonly tickMs: number;
-  /** Near level: a bucket per tick before `#spreadEnd`, and a min-heap of those ticks. */
-  #heap: number[] = [];
-  #buckets = new Map<number, TimerBucket>();
-  /** Direct-mapped cache of `#buckets` by `tick % WHEEL`: an arm is an array index, mostly. */
-  readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
-  /** Coarse level: a bucket per span (keyed by its first tick), and a min-heap of those. */
-  #spanHeap: number[] = [];
-  #spans = new Map<number, TimerBucket>();
-  readonly #spanWheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
+  /** A bucket per tick before `#spreadEnd`. */
+  readonly #near = new Level(this);
+  /** A bucket per span of later ticks, keyed by the span's first tick. */
+  readonly #coarse = new Level(this);
   /** Ticks before this are near; it only grows (one span at a time). */
   #spreadEnd = -Infinity;
   #size = 0;
   /** The bucket of timers armed for `Infinity`: never popped, holds no entries. */
   readonly #never = new TimerBucket(Infinity, this, NO_ENTRIES);
-  /** Entry arrays of fired or spread buckets, for reuse (near and coarse apart: sizes differ). */
-  readonly #pool: Entries[] = [];
-  readonly #spanPool: Entries[] = [];
 
   constructor(tickMs: number) {
     this.tickMs = tickMs;
@@ -155,26 +147,17 @@ export class TimerQueue {
 
   /** (Re-)arm `timer` for `deadline`; an earlier arming becomes stale. Returns its tick. */
   arm(timer: Timer, deadline: number): number {
-    const tick = this.tickOf(deadline);
-    this.armAtTick(timer, tick);
-    return tick;
-  }
-
-  /**
-   * (Re-)arm `timer` for a tick from {@link tickOf}. Hot callers pass the tick, a small
-   * integer, rather than the deadline: a fractional deadline passed through a call that is
-   * not inlined is boxed, one heap number per arm.
-   */
-  armAtTick(timer: Timer, tick: number): void {
     if (timer.bucket !== null) this.#size--;
+    const tick = this.tickOf(deadline);
     this.#link(tick, timer);
+    return tick;
   }
 
   /** The earliest tick that may hold timers (its bucket may hold only stale ones), or Infinity. */
   peekTick(): number {
     // near ticks all come before every span; spread the earliest span when none is left
-    if (this.#heap.length === 0 && this.#spanHeap.length > 0) this.#spread();
-    return this.#heap.length === 0 ? Infinity : this.#heap[0];
+    if (this.#near.empty && !this.#coarse.empty) this.#spread();
+    return this.#near.peek();
   }
 
   /**
@@ -184,12 +167,7 @@ export class TimerQueue {
    */
   popBucket(): TimerBucket {
     this.peekTick();
-    const tick = heapPop(this.#heap);
-    const bucket = this.#buckets.get(tick) as TimerBucket;
-    this.#buckets.delete(tick);
-    const slot = tick & (WHEEL - 1);
-    if (this.#wheel[slot] === bucket) this.#wheel[slot] = undefined;
-    return bucket;
+    return this.#near.pop();
   }
 
   /**
@@ -218,7 +196,7 @@ export class TimerQueue {
     if (end > 0) {
       // done: the array goes back to the pool (nothing links into a popped bucket)
       bucket.length = 0;
-      this.#pool.push(entries);
+      this.#near.recycle(entries);
       bucket.entries = NO_ENTRIES;
     }
     return null;
@@ -242,7 +220,7 @@ export class TimerQueue {
       return;
     }
     if (tick < this.#spreadEnd) {
-      const b = this.#near(tick);
+      const b = this.#near.get(tick);
       timer.bucket = b;
       const entries = b.entries;
       const n = b.length;
@@ -251,19 +229,7 @@ export class TimerQueue {
       b.length = n + 2;
       return;
     }
-    const span = Math.floor(tick / SPAN);
-    const start = span * SPAN;
-    const slot = span & (WHEEL - 1);
-    let b = this.#spanWheel[slot];
-    if (b === undefined || b.tick !== start) {
-      b = this.#spans.get(start);
-      if (b === undefined) {
-        b = new TimerBucket(start, this, this.#spanPool.pop() ?? []);
-        this.#spans.set(start, b);
-        heapPush(this.#spanHeap, start);
-      }
-      this.#spanWheel[slot] = b;
-    }
+    const b = this.#coarse.get(Math.floor(tick / SPAN) * SPAN);
     timer.bucket = b;
     const entries = b.entries;
     const n = b.length;
@@ -273,39 +239,19 @@ export class TimerQueue {
     b.length = n + 3;
   }
 
-  /** The near bucket of `tick`, created if need be. */
-  #near(tick: number): TimerBucket {
-    const slot = tick & (WHEEL - 1);
-    let b = this.#wheel[slot];
-    if (b === undefined || b.tick !== tick) {
-      b = this.#buckets.get(tick);
-      if (b === undefined) {
-        b = new TimerBucket(tick, this, this.#pool.pop() ?? []);
-        this.#buckets.set(tick, b);
-        heapPush(this.#heap, tick);
-      }
-      this.#wheel[slot] = b;
-    }
-    return b;
-  }
-
   /**
    * Move the earliest span's entries, in arm order, to near buckets, and make its ticks near.
    * The timers are not touched: they keep naming the coarse bucket, the near buckets' origin.
    */
   #spread(): void {
-    const start = heapPop(this.#spanHeap);
-    const coarse = this.#spans.get(start) as TimerBucket;
-    this.#spans.delete(start);
-    const slot = (start / SPAN) & (WHEEL - 1);
-    if (this.#spanWheel[slot] === coarse) this.#spanWheel[slot] = undefined;
-    this.#spreadEnd = start + SPAN;
+    const coarse = this.#coarse.pop();
+    this.#spreadEnd = coarse.tick + SPAN;
     const entries = coarse.entries;
     let last: TimerBucket | null = null;
     for (let i = 0, end = coarse.length; i < end; i += 3) {
       const tick = entries[i + 2] as number;
       if (last === null || last.tick !== tick) {
-        last = this.#near(tick);
+        last = this.#near.get(tick);
         last.origin = coarse;
       }
       const n = last.length;
@@ -316,7 +262,64 @@ export class TimerQueue {
     }
     coarse.length = 0;
     coarse.entries = NO_ENTRIES;
-    if (entries.length > 0) this.#spanPool.push(entries);
+    this.#coarse.recycle(entries);
+  }
+}
+
+/**
+ * One level of buckets: a min-heap of their keys (ticks, or spans' first ticks), the buckets
+ * by key with a direct-mapped cache in front of the Map (an arm is an array index, mostly),
+ * and a pool of entry arrays (the two levels' arrays differ in size, so each has its own).
+ */
+class Level {
+  readonly #queue: TimerQueue;
+  readonly #heap: number[] = [];
+  readonly #buckets = new Map<number, TimerBucket>();
+  readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
+  readonly #pool: Entries[] = [];
+
+  constructor(queue: TimerQueue) {
+    this.#queue = queue;
+  }
+
+  get empty(): boolean {
+    return this.#heap.length === 0;
+  }
+
+  /** The smallest key, or Infinity. */
+  peek(): number {
+    return this.#heap.length === 0 ? Infinity : this.#heap[0];
+  }
+
+  /** The bucket of `key`, created if need be. */
+  get(key: number): TimerBucket {
+    const slot = key & (WHEEL - 1);
+    let b = this.#wheel[slot];
+    if (b === undefined || b.tick !== key) {
+      b = this.#buckets.get(key);
+      if (b === undefined) {
+        b = new TimerBucket(key, this.#queue, this.#pool.pop() ?? []);
+        this.#buckets.set(key, b);
+        heapPush(this.#heap, key);
+      }
+      this.#wheel[slot] = b;
+    }
+    return b;
+  }
+
+  /** Remove the bucket of the smallest key and return it (the level must not be empty). */
+  pop(): TimerBucket {
+    const key = heapPop(this.#heap);
+    const b = this.#buckets.get(key) as TimerBucket;
+    this.#buckets.delete(key);
+    const slot = key & (WHEEL - 1);
+    if (this.#wheel[slot] === b) this.#wheel[slot] = undefined;
+    return b;
+  }
+
+  /** Keep a done bucket's entry array for the next bucket of this level. */
+  recycle(entries: Entries): void {
+    if (entries.length > 0) this.#pool.push(entries);
   }
 }
 

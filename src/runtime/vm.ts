@@ -306,31 +306,25 @@ class VmFiber extends Timer implements Waker {
       if (deadline !== Infinity && clock.now() >= deadline) return false;
       if (!source.park(this)) return false;
       this.#parkedOn = source;
-      if (deadline !== Infinity) this.#arm(clock, w);
+      if (deadline !== Infinity) this.#arm(clock, deadline);
       return true;
     }
     const clock = w.clock!;
     if (clock.now() >= deadline) return false;
-    this.#arm(clock, w);
+    this.#arm(clock, deadline);
     return true;
   }
 
-  /**
-   * Arm the fiber's timer (the fiber itself on a QueuedClock) for `w.deadline`. It takes the
-   * Wait, not the deadline, and hands the queue an integer tick: a fractional deadline passed
-   * to a call that is not inlined would be boxed, one heap number per wait.
-   */
-  #arm(clock: WaitClock, w: Wait): void {
+  /** Arm the fiber's timer (the fiber itself on a QueuedClock) for `deadline`. */
+  #arm(clock: WaitClock, deadline: number): void {
     if (this.#timerClock !== clock) {
       this.#disarm();
       this.#timer =
         clock instanceof QueuedClock ? null : clock.createTimer(() => this.timerFired());
       this.#timerClock = clock;
     }
-    if (this.#timer === null) {
-      const queued = clock as QueuedClock;
-      queued.armTimerAtTick(this, queued.queue.tickOf(w.deadline));
-    } else this.#timer.arm(w.deadline);
+    if (this.#timer === null) (clock as QueuedClock).armTimer(this, deadline);
+    else this.#timer.arm(deadline);
     this.#timerArmed = true;
   }
 
