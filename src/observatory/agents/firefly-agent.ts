@@ -16,9 +16,9 @@
  * Everything an agent shares with the others (clock, RNG, channels, telemetry) sits in one
  * {@link FireflyWorld}. An agent's own state (its cycle start) sits there too, in a typed
  * array indexed by its id, the argument of its task; whether it is refractory is whether its
- * inbox is muted. A step then touches
- * its fiber and its inbox and otherwise memory that neighbours share, which is what keeps a
- * million agents fast (DESIGN.md §3: telemetry every agent writes lives in typed arrays).
+ * inbox is muted. A step then touches its fiber and its inbox and otherwise memory that
+ * neighbours share, which is what keeps a million agents fast (DESIGN.md §3: telemetry every
+ * agent writes lives in typed arrays).
  */
 import { task } from '../../spec/index.js';
 import type { TaskFactory } from '../../spec/index.js';
@@ -46,7 +46,11 @@ export interface FireflyWorld {
   readonly telemetry: FireflyTelemetry;
   /** Neighbour ids, 8 per agent (TorusTopology.neighbours). */
   readonly neighbours: Int32Array;
-  /** Every agent's inbox, by id; a pulse carries the sender's id. */
+  /**
+   * Every agent's inbox, by id; a pulse carries the sender's id. Muted at the start: each agent
+   * starts as if just out of a flash, so what arrives before its refractory time ends is
+   * discarded [FLY-1].
+   */
   readonly inboxes: readonly DirectChannel<number>[];
   /** Per agent: the time at which its current cycle's phase was 0. */
   readonly cycleStart: Float64Array;
