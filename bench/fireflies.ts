@@ -25,6 +25,7 @@ import { FireflyKernel } from '../src/observatory/experiments/firefly-kernel.js'
 import { resolveModelParams } from '../src/observatory/experiments/firefly-params.js';
 import { TorusTopology } from '../src/observatory/topology.js';
 import { SeededRng } from '../src/runtime/rng.js';
+import { medianOf } from '../src/observatory/metrics/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -154,12 +155,6 @@ for (const side of sides) {
 }
 if (progress) process.stderr.write(' '.repeat(40) + '\r');
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** Per path and size: medians over the repeats, and the range of sim s / wall s. */
 interface Summary {
   path: Row['path'];
@@ -184,11 +179,11 @@ for (const side of sides) {
       agents: side * side,
       grid: `${side}x${side}`,
       runs: rs.length,
-      setupMs: median(rs.map((r) => r.setupMs)),
-      simPerWall: median(speeds),
+      setupMs: medianOf(rs.map((r) => r.setupMs)),
+      simPerWall: medianOf(speeds),
       simPerWallMin: Math.min(...speeds),
       simPerWallMax: Math.max(...speeds),
-      flashesPerWallSecond: median(rs.map((r) => r.flashesPerWallSecond)),
+      flashesPerWallSecond: medianOf(rs.map((r) => r.flashesPerWallSecond)),
       heapMB: Math.max(...rs.map((r) => r.heapMB)),
     });
   }
@@ -197,7 +192,7 @@ for (const side of sides) {
     const k = rows.filter((r) => r.path === 'kernel' && r.agents === side * side);
     ratios.push({
       agents: side * side,
-      runtimeOverKernel: median(rt.map((r, i) => r.simPerWall / k[i].simPerWall)),
+      runtimeOverKernel: medianOf(rt.map((r, i) => r.simPerWall / k[i].simPerWall)),
     });
   }
 }

@@ -401,8 +401,7 @@ export class DirectChannel<T> implements WaitSource {
    */
   unpark(waker: Waker): boolean {
     if (this.#waker !== waker) return false;
-    this.#waker = null;
-    this.#special = this.#sticky || this.#muted ? 1 : 0;
+    this.#forgetWaker();
     return true;
   }
 
@@ -529,9 +528,14 @@ export class DirectChannel<T> implements WaitSource {
   #wakeParked(): void {
     const waker = this.#waker!;
     // only the parked state is reset: a parked receiver has no recv promise, timer or signal
+    this.#forgetWaker();
+    this.#ready.push(waker);
+  }
+
+  /** No receiver is parked any more: `#special` keeps only what outlives a waiter. */
+  #forgetWaker(): void {
     this.#waker = null;
     this.#special = this.#sticky || this.#muted ? 1 : 0;
-    this.#ready.push(waker);
   }
 
   #busy(): never {
@@ -544,8 +548,7 @@ export class DirectChannel<T> implements WaitSource {
 
   #settle(): void {
     this.#waiting = false;
-    this.#waker = null;
-    this.#special = this.#sticky || this.#muted ? 1 : 0;
+    this.#forgetWaker();
     this.#resolve = null;
     this.#reject = null;
     if (this.#timerArmed) {

@@ -68,6 +68,14 @@ export class TimerBucket {
   get queue(): TimerQueue {
     return this.#queue;
   }
+
+  /** Append a (timer, generation) entry (a near bucket's shape). */
+  append(timer: Timer, gen: number): void {
+    const n = this.length;
+    this.entries[n] = timer;
+    this.entries[n + 1] = gen;
+    this.length = n + 2;
+  }
 }
 
 /**
@@ -222,11 +230,7 @@ export class TimerQueue {
     if (tick < this.#spreadEnd) {
       const b = this.#near.get(tick);
       timer.bucket = b;
-      const entries = b.entries;
-      const n = b.length;
-      entries[n] = timer;
-      entries[n + 1] = gen;
-      b.length = n + 2;
+      b.append(timer, gen);
       return;
     }
     const b = this.#coarse.get(Math.floor(tick / SPAN) * SPAN);
@@ -254,10 +258,7 @@ export class TimerQueue {
         last = this.#near.get(tick);
         last.origin = coarse;
       }
-      const n = last.length;
-      last.entries[n] = entries[i];
-      last.entries[n + 1] = entries[i + 1];
-      last.length = n + 2;
+      last.append(entries[i] as Timer, entries[i + 1] as number);
       entries[i] = undefined; // the pool must not keep timers alive
     }
     coarse.length = 0;
