@@ -145,6 +145,32 @@ const WALL_CLOCK: Pick<Clock, 'now' | 'createTimer'> = {
 const INITIAL_STORAGE = 4;
 const OVERFLOW: readonly OverflowPolicy[] = ['drop-newest', 'drop-oldest', 'reject'];
 
+/** The state of a channel's one waiting `recv`, kept apart: most channels never have one. */
+class RecvWaiter<T> {
+  resolve: ((v: T | typeof TIMED_OUT) => void) | null = null;
+  reject: ((e: unknown) => void) | null = null;
+  /** Created at the first recv with a deadline, then re-armed: no allocation per wait. */
+  timer: RearmableTimer | null = null;
+  timerArmed = false;
+  signal: AbortSignal | null = null;
+  onAbort: (() => void) | null = null;
+}
+
+/** A probed channel's sampling state. [DCH-6] */
+class ProbeState {
+  readonly probe: ChannelProbe;
+  readonly topic: string;
+  sampled = 0;
+  failures = 0;
+  readonly onReject = (): void => {
+    this.failures++;
+  };
+  constructor(probe: ChannelProbe, topic: string) {
+    this.probe = probe;
+    this.topic = topic;
+  }
+}
+
 /**
  * A bounded single-receiver inbox.
  *
@@ -174,35 +200,26 @@ export class DirectChannel<T> implements WaitSource {
   #muted = false;
   /** Closed or probed: what keeps `#special` set once a waiter or the mute is gone. */
   #sticky = false;
+  /** A `recv` is waiting (its state is in `#recv`). [DCH-4] */
+  #waiting = false;
+  readonly #ready: ReadyQueue;
   #head = 0;
   #buf: (T | undefined)[] | null = null;
   #discarded = 0;
   /** `#discarded` when the current mute began. */
   #discardMark = 0;
-  /** Created at the first recv with a deadline, then re-armed: no allocation per wait. */
-  #timer: RearmableTimer | null = null;
-  #timerArmed = false;
   #closed = false;
-  readonly #ready: ReadyQueue;
   #clock: Pick<Clock, 'now' | 'createTimer'>;
   readonly owner: string;
   readonly capacity: number;
   readonly overflow: OverflowPolicy;
-  // The single promise waiter. [DCH-4]
-  #waiting = false;
-  #resolve: ((v: T | typeof TIMED_OUT) => void) | null = null;
-  #reject: ((e: unknown) => void) | null = null;
-  #signal: AbortSignal | null = null;
-  #onAbort: (() => void) | null = null;
-  // Probe. [DCH-6]
-  #probe: ChannelProbe | null = null;
-  #probeTopic = '';
-  #onProbeReject: (() => void) | null = null;
+  /** The single promise waiter's state: made at the first `recv` that waits, then reused. */
+  #recv: RecvWaiter<T> | null = null;
+  /** [DCH-6] */
+  #probe: ProbeState | null = null;
   // Counters. [DCH-3]
   #dropped = 0;
   #rejected = 0;
-  #sampled = 0;
-  #probeFailures = 0;
 
   constructor(options: DirectChannelOptions) {
     const { owner, capacity, overflow = 'drop-newest', clock, probe, ready } = options;
@@ -225,14 +242,11 @@ export class DirectChannel<T> implements WaitSource {
       if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
         throw new InvalidArgumentError('probe.sampleRate', rate, 'must be a number in [0, 1]');
       }
-      this.#probeTopic = `debug/sample/${owner}`;
-      validateTopic(this.#probeTopic);
-      this.#probe = probe;
+      const state = new ProbeState(probe, `debug/sample/${owner}`);
+      validateTopic(state.topic);
+      this.#probe = state;
       this.#sticky = true;
       this.#special = 1;
-      this.#onProbeReject = () => {
-        this.#probeFailures++;
-      };
     }
   }
 
@@ -270,8 +284,8 @@ export class DirectChannel<T> implements WaitSource {
       dropped: this.#dropped,
       discarded: this.#discarded,
       rejected: this.#rejected,
-      sampled: this.#sampled,
-      probeFailures: this.#probeFailures,
+      sampled: this.#probe?.sampled ?? 0,
+      probeFailures: this.#probe?.failures ?? 0,
     };
   }
 
@@ -294,7 +308,7 @@ export class DirectChannel<T> implements WaitSource {
         return true;
       }
       if (this.#waiting) {
-        const resolve = this.#resolve!;
+        const resolve = this.#recv!.resolve!;
         this.#settle();
         resolve(msg);
         return true;
@@ -440,7 +454,7 @@ export class DirectChannel<T> implements WaitSource {
     this.#sticky = true;
     this.#special = 1;
     if (this.#waiting) {
-      const reject = this.#reject!;
+      const reject = this.#recv!.reject!;
       this.#settle();
       reject(new ClosedError('channel', this.owner));
     } else if (this.#waker !== null) {
@@ -459,17 +473,18 @@ export class DirectChannel<T> implements WaitSource {
       throw new InvalidArgumentError('deadline', deadline, 'must be a number');
     if (deadline <= this.#clock.now()) return Promise.resolve(TIMED_OUT);
     return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
+      const w = (this.#recv ??= new RecvWaiter<T>());
       this.#waiting = true;
       this.#special = 1;
-      this.#resolve = resolve;
-      this.#reject = reject;
+      w.resolve = resolve;
+      w.reject = reject;
       if (deadline !== Infinity) {
-        (this.#timer ??= this.#clock.createTimer(() => this.#timedOut())).arm(deadline);
-        this.#timerArmed = true;
+        (w.timer ??= this.#clock.createTimer(() => this.#timedOut())).arm(deadline);
+        w.timerArmed = true;
       }
       if (signal !== undefined) {
-        this.#signal = signal;
-        signal.addEventListener('abort', (this.#onAbort ??= () => this.#aborted()), { once: true });
+        w.signal = signal;
+        signal.addEventListener('abort', (w.onAbort ??= () => this.#aborted()), { once: true });
       }
     });
   }
@@ -549,45 +564,48 @@ export class DirectChannel<T> implements WaitSource {
   #settle(): void {
     this.#waiting = false;
     this.#forgetWaker();
-    this.#resolve = null;
-    this.#reject = null;
-    if (this.#timerArmed) {
-      this.#timer!.cancel(); // [DCH-4]
-      this.#timerArmed = false;
+    const w = this.#recv!;
+    w.resolve = null;
+    w.reject = null;
+    if (w.timerArmed) {
+      w.timer!.cancel(); // [DCH-4]
+      w.timerArmed = false;
     }
-    if (this.#signal !== null) {
-      this.#signal.removeEventListener('abort', this.#onAbort!);
-      this.#signal = null;
+    if (w.signal !== null) {
+      w.signal.removeEventListener('abort', w.onAbort!);
+      w.signal = null;
     }
   }
 
   #timedOut(): void {
     if (!this.#waiting) return;
-    const resolve = this.#resolve!;
-    this.#timerArmed = false; // it just fired
+    const w = this.#recv!;
+    const resolve = w.resolve!;
+    w.timerArmed = false; // it just fired
     this.#settle();
     resolve(TIMED_OUT);
   }
 
   #aborted(): void {
     if (!this.#waiting) return;
-    const reject = this.#reject!;
-    const reason: unknown = this.#signal!.reason;
-    this.#signal = null; // the listener was `once`
+    const w = this.#recv!;
+    const reject = w.reject!;
+    const reason: unknown = w.signal!.reason;
+    w.signal = null; // the listener was `once`
     this.#settle();
     reject(new CancelledError('recv aborted', { cause: reason }));
   }
 
   #sample(msg: T): void {
-    const probe = this.#probe!;
+    const state = this.#probe!;
+    const probe = state.probe;
     if (!(probe.rng.next() < probe.sampleRate)) return;
-    this.#sampled++;
+    state.sampled++;
     try {
-      const r: unknown = probe.connector.publish(this.#probeTopic, msg);
-      const onReject = this.#onProbeReject;
-      if (r instanceof Promise && onReject !== null) r.then(undefined, onReject);
+      const r: unknown = probe.connector.publish(state.topic, msg);
+      if (r instanceof Promise) r.then(undefined, state.onReject);
     } catch {
-      this.#probeFailures++;
+      state.failures++;
     }
   }
 }

@@ -25,11 +25,13 @@ import { CancelledError, CascadeError, ErrorCode, InvalidArgumentError } from '.
 import { EventBus } from './event-bus.js';
 import type { EngineEvent, RunStatus } from './events.js';
 import { ResourceManager } from './resource-manager.js';
+import type { ResourceRequest } from './resource-manager.js';
 import { MemoryCache } from './cache.js';
 import { RunResources } from './resources.js';
 import { Solver } from './solver.js';
 import { Executor, warn } from './executor.js';
 import { vmLoop } from './vm.js';
+import type { VmLoopOptions } from './vm.js';
 import type { RunContext } from './run-context.js';
 import type { Clock } from './clock.js';
 
@@ -100,6 +102,8 @@ export class Engine {
   readonly #registry = new Map<string, ResourceDef<unknown>>();
   readonly #clock: Clock | undefined;
   readonly #yieldEvery: number;
+  /** The options of every lean VM run without constraints or signal, made on first use. */
+  #leanOptions: VmLoopOptions | null = null;
   readonly #connector: EngineConnector | undefined;
   #subscription: { unsubscribe(): void } | null = null;
   readonly #prefix = randomUUID().slice(0, 8);
@@ -254,13 +258,24 @@ export class Engine {
    */
   #runVmLean(target: LazyResult<unknown>, options: RunOptions): Promise<unknown> {
     const external = options.signal;
-    return vmLoop(target.task!, target.args, null, {
+    if (target.constraints === null && external === undefined) {
+      // the fiber keeps its options: one object for every such run, not one per agent
+      return vmLoop(target.task!, target.args, null, (this.#leanOptions ??= this.#vmOptions()));
+    }
+    return vmLoop(target.task!, target.args, null, this.#vmOptions(target.constraints, external));
+  }
+
+  #vmOptions(
+    constraints: ResourceRequest | null = null,
+    signal: AbortSignal | undefined = undefined,
+  ): VmLoopOptions {
+    return {
       resourceManager: this.#rm,
-      constraints: target.constraints,
-      signal: external,
+      constraints,
+      signal,
       yieldEvery: this.#yieldEvery,
       mapError: this.#vmError,
-    });
+    };
   }
 
   /** What a lean VM run rejects with: TASK_FAILED around the error, or the cancellation. */

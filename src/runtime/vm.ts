@@ -84,39 +84,57 @@ function fiberTimerFired(this: Timer): void {
   (this as VmFiber).timerFired();
 }
 
+/** Bits of a fiber's `#state`: four flags in one small integer, not four boolean fields. */
+const SINGLE = 1; // the task takes exactly one argument, kept in `#single`
+const DONE = 2; // the run has ended
+const HELD = 4; // constraints held by the iteration in progress [VM-4]
+const TIMER_ARMED = 8; // parked with a deadline: its timer is armed
+
+/**
+ * What a fiber needs only off the hot path: the timer of a wait on a clock that is not a
+ * QueuedClock, the merged named-argument list of a `tailCall({...})`, and the callbacks of
+ * async steps, waits for a slot, yields and aborts. Made on first use: a million parked
+ * agents should not carry these. [VM-2]
+ */
+class FiberRare {
+  timer: RearmableTimer | null = null;
+  timerClock: WaitClock | null = null;
+  own: unknown[] | null = null;
+  resume: (() => void) | null = null;
+  onValue: ((value: unknown) => void) | null = null;
+  onAcquired: (() => void) | null = null;
+  onError: ((error: unknown) => void) | null = null;
+  onAbort: (() => void) | null = null;
+}
+
 /**
  * One running agent: the loop's state in fields, resumed by callbacks. On a scheduler's clock
  * the fiber is its own timer (it extends the queue's Timer), so a timed wait arms no other
  * object and a parked agent is this one object plus its task's state.
+ *
+ * With a million agents nearly every wake-up starts with a cache miss on its fiber, so it is
+ * kept small (16 fields): the fields a step touches come first, the run's constants are one
+ * reference to its options, and what only the rare paths need sits in a {@link FiberRare}.
  */
 class VmFiber extends Timer implements Waker {
-  // Fields a step touches come first (after Timer's), so that they share cache lines: with a
-  // million agents nearly every wake-up starts with a cache miss on its fiber.
   #fn: Callable;
   /** `#args[0]` when the task takes exactly one argument (an agent's state). */
   #single: unknown = undefined;
-  #isSingle = false;
-  #done = false;
-  /** Constraints held by the iteration in progress. [VM-4] */
-  #held = false;
+  /** SINGLE | DONE | HELD | TIMER_ARMED. */
+  #state = 0;
   #budget: number;
-  /** Where the fiber is parked: a source, or its own timer (`#timerArmed`). */
+  /** Where the fiber is parked: a source, or only its timer (TIMER_ARMED). */
   #parkedOn: WaitSource | null = null;
-  #timerArmed = false;
-  /** The timer of a wait on a clock that is not a QueuedClock (else the fiber itself). */
-  #timer: RearmableTimer | null = null;
-  #timerClock: WaitClock | null = null;
   readonly #signal: AbortSignal | undefined;
   readonly #req: ResourceRequest | null;
+  /** The timer's clock when it is the fiber itself (a QueuedClock), else null. */
+  #queued: QueuedClock | null = null;
   #args: readonly unknown[] = NO_ARGS;
-  readonly #rm: ResourceManager;
-  readonly #every: number;
+  readonly #options: VmLoopOptions;
+  readonly #name: string;
   readonly #resolve: (value: unknown) => void;
   readonly #reject: (error: unknown) => void;
-  readonly #mapError: VmLoopOptions['mapError'];
-  readonly #name: string;
-  /** The merged named-argument list of a `tailCall({...})`, made on first use. */
-  #own: unknown[] | null = null;
+  #rare: FiberRare | null = null;
 
   constructor(
     def: TaskDef,
@@ -126,12 +144,10 @@ class VmFiber extends Timer implements Waker {
     reject: (error: unknown) => void,
   ) {
     super(fiberTimerFired);
-    this.#rm = options.resourceManager;
+    this.#options = options;
     this.#req = options.constraints;
     this.#signal = options.signal;
-    this.#every = options.yieldEvery;
     this.#budget = options.yieldEvery;
-    this.#mapError = options.mapError;
     this.#name = def.name;
     this.#fn = def.fn as Callable;
     this.#setArgs(args);
@@ -140,16 +156,18 @@ class VmFiber extends Timer implements Waker {
   }
 
   start(pending: TailCall | Wait | null): void {
-    if (this.#signal !== undefined) {
-      this.#onAbort = () => this.#aborted();
-      this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    const signal = this.#signal;
+    if (signal !== undefined) {
+      const rare = this.#rareState();
+      rare.onAbort = () => this.#aborted();
+      signal.addEventListener('abort', rare.onAbort, { once: true });
     }
     this.#loop(pending);
   }
 
   /** The source it is parked on is ready (called from the ready queue). [WAIT-1, WAIT-3] */
   wake(): void {
-    if (this.#done) return;
+    if ((this.#state & DONE) !== 0) return;
     this.#parkedOn = null;
     this.#disarm();
     this.#loop(null);
@@ -157,8 +175,9 @@ class VmFiber extends Timer implements Waker {
 
   /** The wait's deadline has come. [WAIT-1, WAIT-2, WAIT-3] */
   timerFired(): void {
-    if (this.#done || !this.#timerArmed) return;
-    this.#timerArmed = false;
+    const state = this.#state;
+    if ((state & (DONE | TIMER_ARMED)) !== TIMER_ARMED) return;
+    this.#state = state & ~TIMER_ARMED;
     const source = this.#parkedOn;
     if (source !== null) {
       // false: the source readied us first and our wake() is queued; it runs the next step
@@ -168,31 +187,27 @@ class VmFiber extends Timer implements Waker {
     this.#loop(null);
   }
 
-  #resume: (() => void) | null = null;
-
-  // Callbacks for the rarer paths (async steps, waits for a slot, abort), made on first use:
-  // a million parked agents should not carry four closures each. [VM-2]
-  #onValue: ((value: unknown) => void) | null = null;
-  #onAcquired: (() => void) | null = null;
-  #onError: ((error: unknown) => void) | null = null;
-  #onAbort: (() => void) | null = null;
+  #rareState(): FiberRare {
+    return (this.#rare ??= new FiberRare());
+  }
 
   #fail(error: unknown): void {
-    if (this.#done) return;
+    if ((this.#state & DONE) !== 0) return;
     this.#release();
     this.#end();
-    const map = this.#mapError;
+    const map = this.#options.mapError;
     this.#reject(map === undefined ? error : map(error, this.#name, this.#signal));
   }
 
   #failCallback(): (error: unknown) => void {
-    return (this.#onError ??= (error) => this.#fail(error));
+    const rare = this.#rareState();
+    return (rare.onError ??= (error) => this.#fail(error));
   }
 
   #aborted(): void {
     // A running or yielding fiber sees the signal before its next iteration; a parked one
     // would not run again, so it ends here. [VM-5]
-    if (this.#parkedOn === null && !this.#timerArmed) return;
+    if (this.#parkedOn === null && (this.#state & TIMER_ARMED) === 0) return;
     this.#cancel();
   }
 
@@ -211,39 +226,44 @@ class VmFiber extends Timer implements Waker {
           return;
         }
         const req = this.#req;
-        if (req !== null && !this.#held) {
+        if (req !== null && (this.#state & HELD) === 0) {
           let got: boolean;
           try {
-            got = this.#rm.tryAcquire(req);
+            got = this.#options.resourceManager.tryAcquire(req);
           } catch (error) {
             this.#fail(error); // e.g. INFEASIBLE_CONSTRAINT after the capacity was cut
             return;
           }
           if (!got) {
-            this.#onAcquired ??= () => {
-              this.#held = true;
+            const rare = this.#rareState();
+            rare.onAcquired ??= () => {
+              this.#state |= HELD;
               this.#loop(null);
             };
-            this.#rm.acquire(req, signal).then(this.#onAcquired, this.#failCallback()); // [VM-4]
+            this.#options.resourceManager
+              .acquire(req, signal)
+              .then(rare.onAcquired, this.#failCallback()); // [VM-4]
             return;
           }
-          this.#held = true;
+          this.#state |= HELD;
         }
         try {
-          r = this.#isSingle
-            ? this.#fn(this.#single)
-            : Reflect.apply(this.#fn, undefined, this.#args);
+          r =
+            (this.#state & SINGLE) !== 0
+              ? this.#fn(this.#single)
+              : Reflect.apply(this.#fn, undefined, this.#args);
         } catch (error) {
           this.#fail(error);
           return;
         }
         // a Wait or TailCall (the usual results of an agent's step) is not a thenable
         if (!(r instanceof Wait) && !(r instanceof TailCall) && isThenable(r)) {
-          this.#onValue ??= (value) => {
+          const rare = this.#rareState();
+          rare.onValue ??= (value) => {
             this.#release();
             this.#loop(value);
           };
-          r.then(this.#onValue, this.#failCallback());
+          r.then(rare.onValue, this.#failCallback());
           return;
         }
         this.#release();
@@ -269,7 +289,8 @@ class VmFiber extends Timer implements Waker {
         } else {
           const changed = r.named!;
           const prev = this.#args[0];
-          const own = (this.#own ??= [undefined]);
+          const rare = this.#rareState();
+          const own = (rare.own ??= [undefined]);
           own[0] = isEmpty(changed) ? prev : Object.assign({}, prev, changed);
           this.#setArgs(own);
         }
@@ -280,10 +301,11 @@ class VmFiber extends Timer implements Waker {
       }
       r = null;
       if (--this.#budget === 0) {
-        this.#budget = this.#every;
+        this.#budget = this.#options.yieldEvery;
+        const rare = this.#rareState();
         setImmediate(
-          (this.#resume ??= () => {
-            if (!this.#done) this.#loop(null);
+          (rare.resume ??= () => {
+            if ((this.#state & DONE) === 0) this.#loop(null);
           }),
         ); // [VM-3]
         return;
@@ -293,8 +315,8 @@ class VmFiber extends Timer implements Waker {
 
   #setArgs(args: readonly unknown[]): void {
     this.#args = args;
-    this.#isSingle = args.length === 1;
     this.#single = args[0];
+    this.#state = args.length === 1 ? this.#state | SINGLE : this.#state & ~SINGLE;
   }
 
   /** Park on `w`; false when it is over already (the loop goes on at once). */
@@ -317,34 +339,47 @@ class VmFiber extends Timer implements Waker {
 
   /** Arm the fiber's timer (the fiber itself on a QueuedClock) for `deadline`. */
   #arm(clock: WaitClock, deadline: number): void {
-    if (this.#timerClock !== clock) {
+    const queued = this.#queued;
+    if (clock === queued) {
+      queued.armTimer(this, deadline); // the usual case: the same clock as last time
+    } else if (clock instanceof QueuedClock) {
       this.#disarm();
-      this.#timer =
-        clock instanceof QueuedClock ? null : clock.createTimer(() => this.timerFired());
-      this.#timerClock = clock;
+      this.#queued = clock;
+      if (this.#rare !== null) this.#rare.timerClock = null;
+      clock.armTimer(this, deadline);
+    } else {
+      const rare = this.#rareState();
+      if (rare.timerClock !== clock) {
+        this.#disarm();
+        this.#queued = null;
+        rare.timer = clock.createTimer(() => this.timerFired());
+        rare.timerClock = clock;
+      }
+      rare.timer!.arm(deadline);
     }
-    if (this.#timer === null) (clock as QueuedClock).armTimer(this, deadline);
-    else this.#timer.arm(deadline);
-    this.#timerArmed = true;
+    this.#state |= TIMER_ARMED;
   }
 
   #disarm(): void {
-    if (!this.#timerArmed) return;
-    this.#timerArmed = false;
-    if (this.#timer === null) this.cancel();
-    else this.#timer.cancel();
+    const state = this.#state;
+    if ((state & TIMER_ARMED) === 0) return;
+    this.#state = state & ~TIMER_ARMED;
+    if (this.#queued !== null) this.cancel();
+    else this.#rare!.timer!.cancel();
   }
 
   #release(): void {
-    if (!this.#held) return;
-    this.#held = false;
-    this.#rm.release(this.#req!);
+    const state = this.#state;
+    if ((state & HELD) === 0) return;
+    this.#state = state & ~HELD;
+    this.#options.resourceManager.release(this.#req!);
   }
 
   /** Leave no listener, timer or parked waker behind. */
   #end(): void {
-    this.#done = true;
-    if (this.#onAbort !== null) this.#signal!.removeEventListener('abort', this.#onAbort);
+    this.#state |= DONE;
+    const onAbort = this.#rare?.onAbort;
+    if (onAbort != null) this.#signal!.removeEventListener('abort', onAbort);
     if (this.#parkedOn !== null) {
       this.#parkedOn.unpark(this);
       this.#parkedOn = null;

@@ -244,6 +244,57 @@ describe('deadlines on the virtual clock [WAIT-1, WAIT-2]', () => {
   });
 });
 
+describe('a fiber that waits on different clocks [WAIT-1]', () => {
+  it('moves its timer between a virtual clock and a wall clock, leaving none armed behind', async () => {
+    const scheduler = new Scheduler({ clock: 'virtual' });
+    const virtual = scheduler.clock;
+    const wallInbox = new DirectChannel<string>({ owner: 'wall', capacity: 4 }); // setTimeout
+    const wall = wallInbox.clock;
+    const seen: string[] = [];
+    let step = 0;
+    const hopper = task((): unknown => {
+      switch (step++) {
+        case 0:
+          return waitUntil(virtual, 10);
+        case 1:
+          seen.push(`virtual ${virtual.now()}`);
+          return waitFor(wallInbox, wall.now() + 5); // times out in 5 wall ms
+        case 2:
+          seen.push(wallInbox.tryRecv() === EMPTY ? 'wall timeout' : 'wall message');
+          return waitFor(wallInbox, virtual.now() + 1e9); // a deadline on the wall clock again
+        case 3:
+          seen.push(`wall ${String(wallInbox.tryRecv())}`);
+          return waitUntil(virtual, 20); // and back to the virtual clock
+        default:
+          seen.push(`virtual ${virtual.now()}`);
+          return seen;
+      }
+    });
+    // two runs of one engine: the lean path shares one options object between them
+    const engine = new Engine();
+    const other = track(engine.run(task(() => 'other')(), { vm: true }));
+    const run = track(engine.run(hopper(), { vm: true }));
+    await until(() => scheduler.pending === 1, 'parked on the virtual clock');
+    await scheduler.runUntil(10);
+    expect(scheduler.pending).toBe(0); // its timer is now a wall-clock timer
+    for (let ms = 0; seen.length < 2 && ms < 2000; ms += 5) {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // wall time for the wall timer
+    }
+    expect(seen).toEqual(['virtual 10', 'wall timeout']);
+    expect(wallInbox.hasWaiter).toBe(true);
+    wallInbox.send('hi'); // wakes it before its long wall deadline; that timer is cancelled
+    await until(() => scheduler.pending === 1, 'parked on the virtual clock again');
+    await scheduler.runUntil(20);
+    await until(() => run.status !== 'pending', 'run settled');
+    expect(run).toMatchObject({
+      status: 'resolved',
+      value: ['virtual 10', 'wall timeout', 'wall hi', 'virtual 20'],
+    });
+    expect(other).toMatchObject({ status: 'resolved', value: 'other' });
+    expect(scheduler.pending).toBe(0);
+  });
+});
+
 describe('cancellation of a parked agent [VM-5, WAIT-3]', () => {
   /** An agent parked on a channel, with the signal that cancels its run. */
   async function parkedAgent(owner: string) {
