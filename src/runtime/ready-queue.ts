@@ -14,7 +14,8 @@
  * - [RDY-4] At most `perTurn` wakers run per turn of the event loop; the rest wait for a
  *   `setImmediate`. Agents that wake each other in a cycle (ping-pong over two channels) would
  *   otherwise run in one endless microtask and starve timers and I/O. A virtual Scheduler does
- *   not move time on while the default queue still holds wakers [SCH-2].
+ *   not move time on while a queue it waits for (the default one, or its `readyQueues`) still
+ *   holds wakers [SCH-2].
  */
 import type { Waker } from '../spec/wait.js';
 import { InvalidArgumentError } from '../errors.js';

@@ -17,7 +17,7 @@ import { RealClock } from './real-clock.js';
 import { SeededRng } from './rng.js';
 import type { Timer, TimerBucket } from './timer-queue.js';
 import { VirtualClock } from './virtual-clock.js';
-import { defaultReadyQueue } from './ready-queue.js';
+import { ReadyQueue, defaultReadyQueue } from './ready-queue.js';
 import { performance } from 'node:perf_hooks';
 
 export type ClockKind = 'real' | 'virtual';
@@ -35,6 +35,12 @@ export interface SchedulerOptions {
   speed?: number;
   /** Virtual clock: wake-ups fired per slice (default 4096). */
   sliceSize?: number;
+  /**
+   * Virtual clock: the ready queues whose wake-ups must all have run before time moves on
+   * [SCH-2] (default: the one channels use when none is given). Name every queue you hand to
+   * a channel of this run (`new DirectChannel({ ready })`).
+   */
+  readyQueues?: readonly ReadyQueue[];
 }
 
 /** Counters a diagnostic can print. */
@@ -85,6 +91,7 @@ export class Scheduler {
 
   readonly #budgetMs: number;
   readonly #virtualSlice: number;
+  readonly #readyQueues: readonly ReadyQueue[] | null;
   #slice = 1024;
   #running = false;
   #stopped = false;
@@ -109,6 +116,14 @@ export class Scheduler {
     if (!Number.isInteger(this.#virtualSlice) || this.#virtualSlice < 1) {
       throw new InvalidArgumentError('sliceSize', this.#virtualSlice, 'must be an integer >= 1');
     }
+    const queues = options.readyQueues;
+    if (
+      queues !== undefined &&
+      (!Array.isArray(queues) || !queues.every((q) => q instanceof ReadyQueue))
+    ) {
+      throw new InvalidArgumentError('readyQueues', queues, 'must be an array of ReadyQueue');
+    }
+    this.#readyQueues = queues ?? null; // null: the default queue, looked up when needed
     this.kind = kind;
     this.seed = options.seed ?? 1;
     this.rng = new SeededRng(this.seed);
@@ -219,9 +234,15 @@ export class Scheduler {
 
   /** Yield to the event loop until the wake-ups a slice caused have all run [SCH-2, RDY-4]. */
   async #settle(): Promise<void> {
-    const ready = defaultReadyQueue();
+    const queues = this.#readyQueues;
+    if (queues === null) {
+      const ready = defaultReadyQueue();
+      do await yieldToLoop();
+      while (ready.size > 0);
+      return;
+    }
     do await yieldToLoop();
-    while (ready.size > 0);
+    while (queues.some((q) => q.size > 0));
   }
 
   async #pumpReal(): Promise<void> {

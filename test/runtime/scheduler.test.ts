@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Scheduler } from '../../src/runtime/scheduler.js';
+import { ReadyQueue } from '../../src/runtime/ready-queue.js';
 import { SeededRng } from '../../src/runtime/rng.js';
 import { CancelledError, InvalidArgumentError } from '../../src/errors.js';
 
@@ -104,7 +105,25 @@ describe('VirtualClock scheduler', () => {
     expect(s.stats.timerErrors).toBe(1);
   });
 
+  it('waits for the wake-ups of every ready queue it is given before time moves on [SCH-2]', async () => {
+    // one wake-up per turn of the event loop: the queue takes several turns to drain
+    const ready = new ReadyQueue({ perTurn: 1 });
+    const s = new Scheduler({ clock: 'virtual', readyQueues: [ready] });
+    const seen: string[] = [];
+    s.clock.setTimer(10, () => {
+      for (const name of ['a', 'b', 'c', 'd']) {
+        ready.push({ wake: () => seen.push(`${name}@${s.clock.now()}`) });
+      }
+    });
+    s.clock.setTimer(11, () => seen.push(`timer@${s.clock.now()}`));
+    await s.runUntil(20);
+    expect(seen).toEqual(['a@10', 'b@10', 'c@10', 'd@10', 'timer@11']);
+  });
+
   it('rejects bad options with a typed error naming the option', () => {
+    expect(() => new Scheduler({ readyQueues: [{}] as unknown as ReadyQueue[] })).toThrow(
+      /readyQueues/,
+    );
     expect(() => new Scheduler({ tickMs: 0 })).toThrow(InvalidArgumentError);
     expect(() => new Scheduler({ clock: 'real', speed: -1 })).toThrow(/speed/);
     expect(() => new Scheduler({ clock: 'virtual', speed: 5 })).toThrow(/speed/);
