@@ -35,7 +35,12 @@ export abstract class QueuedClock implements Clock {
 
   /** @internal Arm a queue timer, waking the scheduler if it is now the earliest. */
   armTimer(timer: Timer, deadline: number): void {
-    const tick = this.queue.arm(timer, deadline);
+    this.armTimerTick(timer, this.queue.tickOf(deadline));
+  }
+
+  /** @internal {@link armTimer} for a tick from `queue.tickOf` (see TimerQueue.armTick). */
+  armTimerTick(timer: Timer, tick: number): void {
+    this.queue.armTick(timer, tick);
     if (this.onEarlier !== null && tick < this.armedTick) this.onEarlier(tick);
   }
 

@@ -155,10 +155,19 @@ export class TimerQueue {
 
   /** (Re-)arm `timer` for `deadline`; an earlier arming becomes stale. Returns its tick. */
   arm(timer: Timer, deadline: number): number {
-    if (timer.bucket !== null) this.#size--;
     const tick = this.tickOf(deadline);
-    this.#link(tick, timer);
+    this.armTick(timer, tick);
     return tick;
+  }
+
+  /**
+   * (Re-)arm `timer` for a tick from {@link tickOf}. A caller on the hot path computes the
+   * tick itself (an integer, passed as a small integer) rather than pass the deadline, a
+   * fractional number that each call boundary would box in a new heap number.
+   */
+  armTick(timer: Timer, tick: number): void {
+    if (timer.bucket !== null) this.#size--;
+    this.#link(tick, timer);
   }
 
   /** The earliest tick that may hold timers (its bucket may hold only stale ones), or Infinity. */

@@ -323,26 +323,33 @@ class VmFiber extends Timer implements Waker {
   #park(w: Wait): boolean {
     const source = w.source;
     const deadline = w.deadline;
+    let clock: WaitClock;
     if (source !== null) {
-      const clock = source.clock;
+      clock = source.clock;
       if (deadline !== Infinity && clock.now() >= deadline) return false;
       if (!source.park(this)) return false;
       this.#parkedOn = source;
-      if (deadline !== Infinity) this.#arm(clock, deadline);
-      return true;
+      if (deadline === Infinity) return true;
+    } else {
+      clock = w.clock!;
+      if (clock.now() >= deadline) return false;
     }
-    const clock = w.clock!;
-    if (clock.now() >= deadline) return false;
-    this.#arm(clock, deadline);
+    const queued = this.#queued;
+    if (clock === queued) {
+      // The usual case (the same clock as last time), here and not in #arm: the tick, a small
+      // integer, crosses the call; a fractional deadline passed to a call that is not inlined
+      // is boxed in a new heap number, on every arm of every agent.
+      queued.armTimerTick(this, queued.queue.tickOf(deadline));
+      this.#state |= TIMER_ARMED;
+    } else {
+      this.#arm(clock, deadline);
+    }
     return true;
   }
 
-  /** Arm the fiber's timer (the fiber itself on a QueuedClock) for `deadline`. */
+  /** Arm the fiber's timer on a clock other than its last QueuedClock. */
   #arm(clock: WaitClock, deadline: number): void {
-    const queued = this.#queued;
-    if (clock === queued) {
-      queued.armTimer(this, deadline); // the usual case: the same clock as last time
-    } else if (clock instanceof QueuedClock) {
+    if (clock instanceof QueuedClock) {
       this.#disarm();
       this.#queued = clock;
       if (this.#rare !== null) this.#rare.timerClock = null;
