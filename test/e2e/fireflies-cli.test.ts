@@ -72,6 +72,9 @@ describe('cascade fireflies', () => {
     expect(r.stdout).not.toContain('\x1b');
     expect(r.stdout).toMatch(/agents=100/);
     expect(r.stdout).toMatch(/cascade fireflies: 100 agents \(10x10\), real clock x20/);
+    // no frame figures for a view that drew none (they would read NaN)
+    expect(r.stdout).toContain('  view: no frames drawn\n');
+    expect(r.stdout).not.toContain('NaN');
   });
 
   it('stops cleanly on SIGINT: summary printed, log flushed, exit code 0', async () => {
