@@ -2,7 +2,7 @@
 export * from './event-bus.js';
 export type * from './clock.js';
 export { Engine } from './engine.js';
-export type { EngineOptions, RunOptions, EngineConnector } from './engine.js';
+export type { EngineOptions, RunOptions, SpawnOptions, EngineConnector } from './engine.js';
 export { Solver } from './solver.js';
 export type { SolveOptions } from './solver.js';
 export { Executor } from './executor.js';
@@ -12,7 +12,7 @@ export type { ResourceRequest } from './resource-manager.js';
 export { MemoryCache, MISS, fileExists } from './cache.js';
 export { RunResources, resolveInject, runTeardowns } from './resources.js';
 export type { ResourceRegistry, InjectedValues } from './resources.js';
-export { vmLoop, isThenable } from './vm.js';
+export { vmLoop, vmSpawn, isThenable } from './vm.js';
 export type { VmLoopOptions } from './vm.js';
 export type * from './events.js';
 export { Scheduler } from './scheduler.js';

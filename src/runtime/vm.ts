@@ -79,6 +79,30 @@ export function vmLoop(
   });
 }
 
+/**
+ * {@link vmLoop} without a promise: the run's value goes to `onValue`, what it fails with (as
+ * `mapError` maps it) to `onError`. One pair of functions may serve any number of runs, so a
+ * run costs its fiber and nothing else; `vmLoop` adds a promise and its two resolving
+ * functions per run. The callbacks may be called before this returns (a run that ends in its
+ * first step).
+ *
+ * @example
+ * ```ts
+ * let ended = 0;
+ * const done = (): void => void ended++;
+ * for (const id of ids) vmSpawn(agent.def, [id], vmOptions, done, (e) => console.error(e));
+ * ```
+ */
+export function vmSpawn(
+  def: TaskDef,
+  args: readonly unknown[],
+  options: VmLoopOptions,
+  onValue: (value: unknown) => void,
+  onError: (error: unknown) => void,
+): void {
+  new VmFiber(def, args, options, onValue, onError).start(null);
+}
+
 /** A fiber's timer callback, shared by all fibers: the scheduler calls it as `timer.fn()`. */
 function fiberTimerFired(this: Timer): void {
   (this as VmFiber).timerFired();

@@ -96,7 +96,10 @@ export class FireflyExperiment {
    * reason.
    */
   readonly #openInbox: (i: number) => void;
-  #runs: Promise<unknown>[] = [];
+  /** Agent runs started and not yet ended. */
+  #live = 0;
+  /** Resolves `#stop`'s wait once `#live` is back to 0. */
+  #onAllEnded: (() => void) | null = null;
   #failed = 0;
   #started = false;
   #stopping: Promise<void> | null = null;
@@ -195,7 +198,6 @@ export class FireflyExperiment {
     this.#started = true;
     if (this.#ownsBus) await this.bus.connect();
     const step = this.resourceManager === undefined ? null : { cpu_slot: 1 };
-    const runs: Promise<unknown>[] = [];
     const firefly = fireflyAgent(this.#world);
     for (let i = 0; i < this.agents; i++) {
       // [FLY-8] a million agents take seconds to start: yield now and then so Ctrl+C and
@@ -211,18 +213,24 @@ export class FireflyExperiment {
       this.#openInbox(i);
       let agent = firefly(i);
       if (step !== null) agent = agent.withConstraints(step);
-      runs.push(this.engine.run(agent, { vm: true }).catch(this.#onAgentError));
+      // spawn, not run: no promise per agent (a million of them would be 250 MB)
+      this.#live++;
+      this.engine.spawn(agent, { onValue: this.#onAgentEnd, onError: this.#onAgentError });
     }
-    this.#runs = runs;
     if (this.scheduler.kind === 'real' && !this.#world.stopped) this.scheduler.start();
   }
 
   /** One handler for every agent run, not a closure per agent. */
+  readonly #onAgentEnd = (): void => {
+    if (--this.#live === 0) this.#onAllEnded?.();
+  };
+
   readonly #onAgentError = (error: unknown): void => {
     if (!this.#world.stopped) {
       this.#failed++;
       this.lastAgentError = error;
     }
+    this.#onAgentEnd();
   };
 
   /** The last error an agent run ended with, if any (for diagnostics). */
@@ -244,8 +252,11 @@ export class FireflyExperiment {
     await this.scheduler.stop();
     // Wake every sleeper and waiter: each sees `stopped` and ends its run.
     this.scheduler.fireAllNow();
-    await Promise.all(this.#runs);
-    this.#runs = [];
+    if (this.#live > 0) {
+      await new Promise<void>((resolve) => {
+        this.#onAllEnded = resolve;
+      });
+    }
     for (const inbox of this.#inboxes) inbox?.close(); // none before start()
     if (this.#ownsBus) await this.bus.disconnect();
   }
