@@ -225,7 +225,7 @@ export class Engine {
    * Start `target` as a VM-mode agent, as `run(target, { vm: true })` does, but with no
    * promise: the run's end is reported to `onValue` or `onError`. For very many long-lived
    * agents: a waiting agent is then its fiber alone, with no promise and no resolving functions
-   * per agent (about 250 bytes less each). A target the lean VM path cannot take (injects,
+   * per agent (about 320 bytes less each). A target the lean VM path cannot take (injects,
    * retry, or event subscribers on the engine) runs through `run` and still reports to the
    * callbacks.
    *

@@ -213,7 +213,7 @@ export class FireflyExperiment {
       this.#openInbox(i);
       let agent = firefly(i);
       if (step !== null) agent = agent.withConstraints(step);
-      // spawn, not run: no promise per agent (a million of them would be 250 MB)
+      // spawn, not run: no promise per agent (a million of them would be 320 MB)
       this.#live++;
       this.engine.spawn(agent, { onValue: this.#onAgentEnd, onError: this.#onAgentError });
     }
