@@ -203,22 +203,21 @@ export class Engine {
    * ```
    */
   run<T>(target: LazyResult<T>, options: RunOptions = {}): Promise<T> {
-    if (!(target instanceof LazyResult) || target.kind === 'inject') {
-      return Promise.reject(
-        new InvalidArgumentError('target', target, 'must be a task call (a LazyResult)'),
-      );
-    }
+    if (!isTaskCall(target)) return Promise.reject(notATaskCall(target));
     if (this.#connector !== undefined && this.#subscription === null) this.#listen();
     if (options.vm === true) {
       const injects = vmFastPathInjects(target);
       if (injects !== null) {
-        if (injects.length === 0 && target.retry === null && !this.#bus.hasSubscribers) {
-          return this.#runVmLean(target, options) as Promise<T>;
-        }
+        if (this.#isLean(target, injects)) return this.#runVmLean(target, options) as Promise<T>;
         return this.#runVm(target, injects, options) as Promise<T>;
       }
     }
     return this.#runGraph(target, options) as Promise<T>;
+  }
+
+  /** A VM run with no injects, retry or event subscribers: only its fiber. */
+  #isLean(target: LazyResult<unknown>, injects: LazyResult<unknown>[]): boolean {
+    return injects.length === 0 && target.retry === null && !this.#bus.hasSubscribers;
   }
 
   /**
@@ -237,22 +236,15 @@ export class Engine {
    * ```
    */
   spawn(target: LazyResult<unknown>, options: SpawnOptions = {}): void {
+    if (!isTaskCall(target)) throw notATaskCall(target);
     const onValue = options.onValue ?? IGNORE_VALUE;
     const onError = options.onError ?? RETHROW;
-    if (!(target instanceof LazyResult) || target.kind === 'inject') {
-      throw new InvalidArgumentError('target', target, 'must be a task call (a LazyResult)');
-    }
-    if (this.#connector !== undefined && this.#subscription === null) this.#listen();
     const injects = vmFastPathInjects(target);
-    if (
-      injects === null ||
-      injects.length > 0 ||
-      target.retry !== null ||
-      this.#bus.hasSubscribers
-    ) {
+    if (injects === null || !this.#isLean(target, injects)) {
       this.run(target, { vm: true, signal: options.signal }).then(onValue, onError);
       return;
     }
+    if (this.#connector !== undefined && this.#subscription === null) this.#listen();
     vmSpawn(
       target.task!,
       target.args,
@@ -452,6 +444,14 @@ export class Engine {
       }
     });
   }
+}
+
+function isTaskCall(target: unknown): target is LazyResult<unknown> {
+  return target instanceof LazyResult && target.kind !== 'inject';
+}
+
+function notATaskCall(target: unknown): InvalidArgumentError {
+  return new InvalidArgumentError('target', target, 'must be a task call (a LazyResult)');
 }
 
 /**
