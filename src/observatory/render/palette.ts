@@ -7,6 +7,8 @@
  * - [PAL-2] Quantisation is monotonic: a brighter cell never gets a lower level. Few levels
  *   keep frame diffs small: a fading cell changes colour at most `LEVELS - 1` times per flash.
  * - [PAL-3] Escape strings are built once per palette, never per frame.
+ * - [PAL-4] In 256-colour mode every level has its own colour, no level is darker than the one
+ *   below it, and only the night levels are greys.
  */
 
 /**
@@ -47,6 +49,17 @@ const RAMP: readonly Rgb[] = [
   [110, 170, 20], // green-yellow
   [220, 220, 30], // yellow
   [255, 250, 200], // flash: yellow-white
+];
+
+/**
+ * The 256-colour ramp, one xterm index per level, picked by hand: the nearest xterm colour of
+ * each RGB level would make levels 1..6 greys (the cube's darkest green, 22, is much brighter
+ * than the ramp's dim greens) and give two pairs of levels the same grey. Here only the night
+ * (levels 0..3) is near-black grey; from level 4 the fade runs through the cube's greens and
+ * yellows, one distinct colour per level, with luminance never decreasing. [PAL-4]
+ */
+const XTERM_RAMP: readonly number[] = [
+  232, 233, 234, 235, 22, 28, 64, 70, 106, 142, 148, 184, 190, 226, 228, 230,
 ];
 
 /**
@@ -91,35 +104,6 @@ export function paletteRgb(): Rgb[] {
 }
 
 /**
- * The nearest xterm-256 colour index of an RGB colour (6x6x6 cube or the grey ramp).
- *
- * @example
- * ```ts
- * xterm256([255, 255, 0]); // 226
- * ```
- */
-export function xterm256([r, g, b]: Rgb): number {
-  const steps = [0, 95, 135, 175, 215, 255];
-  const nearestStep = (v: number): number => {
-    let best = 0;
-    for (let i = 1; i < steps.length; i++) {
-      if (Math.abs(steps[i] - v) < Math.abs(steps[best] - v)) best = i;
-    }
-    return best;
-  };
-  const ri = nearestStep(r);
-  const gi = nearestStep(g);
-  const bi = nearestStep(b);
-  const cube = 16 + 36 * ri + 6 * gi + bi;
-  const cubeErr = (steps[ri] - r) ** 2 + (steps[gi] - g) ** 2 + (steps[bi] - b) ** 2;
-  const grey = Math.round((r + g + b) / 3);
-  const gIdx = Math.max(0, Math.min(23, Math.round((grey - 8) / 10)));
-  const gv = 8 + gIdx * 10;
-  const greyErr = (gv - r) ** 2 + (gv - g) ** 2 + (gv - b) ** 2;
-  return greyErr < cubeErr ? 232 + gIdx : cube;
-}
-
-/**
  * Precomputed SGR escape strings per level. [PAL-3]
  *
  * @example
@@ -140,12 +124,13 @@ export class Palette {
     const rgb = paletteRgb();
     const fg: string[] = [];
     const bg: string[] = [];
-    for (const c of rgb) {
+    for (let level = 0; level < LEVELS; level++) {
+      const c = rgb[level];
       if (mode === 'truecolor') {
         fg.push(`\x1b[38;2;${c[0]};${c[1]};${c[2]}m`);
         bg.push(`\x1b[48;2;${c[0]};${c[1]};${c[2]}m`);
       } else {
-        const n = xterm256(c);
+        const n = XTERM_RAMP[level];
         fg.push(`\x1b[38;5;${n}m`);
         bg.push(`\x1b[48;5;${n}m`);
       }

@@ -8,6 +8,17 @@ import { CaptureStream, ManualSource, VirtualScreen } from './fake-terminal.js';
 const palette = new Palette('256');
 const colourOf = (level: number): string => /48;5;(\d+)m/.exec(palette.bg[level])![1];
 
+/** The RGB of an xterm-256 colour index from the 6x6x6 cube (16..231) or the grey ramp. */
+function xtermRgb(n: number): [number, number, number] {
+  if (n >= 232) {
+    const v = 8 + (n - 232) * 10;
+    return [v, v, v];
+  }
+  const steps = [0, 95, 135, 175, 215, 255];
+  const i = n - 16;
+  return [steps[Math.floor(i / 36)], steps[Math.floor(i / 6) % 6], steps[i % 6]];
+}
+
 describe('AnsiRenderer frame diff [REND-1][DIFF-1]', () => {
   it('draws every cell on the first frame, then nothing while nothing changes', () => {
     const source = new ManualSource(4, 3);
@@ -194,5 +205,18 @@ describe('status bar and palette', () => {
     expect(levelOf(0.01)).toBe(1); // a faint flash is still visible
     expect(new Set(palette.bg).size).toBeGreaterThan(10);
     expect(new Palette('truecolor').bg[LEVELS - 1]).toMatch(/^\x1b\[48;2;\d+;\d+;\d+m$/);
+  });
+
+  it('gives every 256-colour level its own colour, never darker than the level below, greys only at night [PAL-4]', () => {
+    const indexes = Array.from({ length: LEVELS }, (_, level) => Number(colourOf(level)));
+    expect(new Set(indexes).size).toBe(LEVELS);
+    const luminance = indexes.map((n) => {
+      const [r, g, b] = xtermRgb(n);
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    });
+    for (let l = 1; l < LEVELS; l++) expect(luminance[l]).toBeGreaterThanOrEqual(luminance[l - 1]);
+    const greys = indexes.flatMap((n, level) => (n >= 232 ? [level] : []));
+    expect(Math.max(...greys)).toBeLessThan(LEVELS / 4); // the night: levels 0..3
+    expect(indexes[LEVELS - 1]).toBe(230); // the flash: yellow-white
   });
 });
