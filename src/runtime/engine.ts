@@ -204,7 +204,7 @@ export class Engine {
    */
   run<T>(target: LazyResult<T>, options: RunOptions = {}): Promise<T> {
     if (!isTaskCall(target)) return Promise.reject(notATaskCall(target));
-    if (this.#connector !== undefined && this.#subscription === null) this.#listen();
+    this.#listenOnce();
     if (options.vm === true) {
       const injects = vmFastPathInjects(target);
       if (injects !== null) {
@@ -213,6 +213,11 @@ export class Engine {
       }
     }
     return this.#runGraph(target, options) as Promise<T>;
+  }
+
+  /** Subscribe to the connector's constraint updates at the first run (if there is one). */
+  #listenOnce(): void {
+    if (this.#connector !== undefined && this.#subscription === null) this.#listen();
   }
 
   /** A VM run with no injects, retry or event subscribers: only its fiber. */
@@ -244,7 +249,7 @@ export class Engine {
       this.run(target, { vm: true, signal: options.signal }).then(onValue, onError);
       return;
     }
-    if (this.#connector !== undefined && this.#subscription === null) this.#listen();
+    this.#listenOnce();
     vmSpawn(
       target.task!,
       target.args,

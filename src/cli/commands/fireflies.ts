@@ -137,13 +137,12 @@ export function formatFireflySummary(s: FireflyRunSummary): string {
       `0.8 at ${t(s.rReached['0.8'])}, 0.9 at ${t(s.rReached['0.9'])}`,
     `  event-loop lag p99 ${s.eventLoopLagP99Ms.toFixed(1)} ms (max ${s.eventLoopLagMaxMs.toFixed(1)} ms)`,
   ];
-  if (s.view !== null && s.view.frames === 0) {
-    // not a terminal (progress lines instead), or a run shorter than one frame
-    lines.push('  view: no frames drawn');
-  } else if (s.view !== null) {
+  if (s.view !== null) {
     lines.push(
-      `  view: ${s.view.frames} frames, ${s.view.fps.toFixed(1)} fps, render jitter p99 ` +
-        `${s.view.renderJitterP99Ms.toFixed(1)} ms, flush p99 ${s.view.flushP99Ms.toFixed(2)} ms`,
+      s.view.frames === 0
+        ? '  view: no frames drawn' // not a terminal (progress lines instead), or a very short run
+        : `  view: ${s.view.frames} frames, ${s.view.fps.toFixed(1)} fps, render jitter p99 ` +
+            `${s.view.renderJitterP99Ms.toFixed(1)} ms, flush p99 ${s.view.flushP99Ms.toFixed(2)} ms`,
     );
   }
   if (s.failedAgents > 0) lines.push(`  WARNING: ${s.failedAgents} agent runs failed`);
