@@ -17,7 +17,11 @@ export { FireflyKernel } from './experiments/firefly-kernel.js';
 export { FireflyExperiment } from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
 export { runFireflies } from './experiments/firefly-run.js';
-export type { FireflyRunOptions, FireflyRunSummary } from './experiments/firefly-run.js';
+export type {
+  FireflyRunOptions,
+  FireflyRunSummary,
+  FireflyPaceSummary,
+} from './experiments/firefly-run.js';
 export { fireflyAgent, fireflyStep, FLASH_TOPIC } from './agents/firefly-agent.js';
 export type { FireflyWorld, FlashMessage } from './agents/firefly-agent.js';
 export * from './render/index.js';

@@ -68,6 +68,24 @@ export interface FireflyRunSummary extends FireflyStats {
   eventLoopLagMaxMs: number;
   view: LiveSummary | null;
   cancelled: boolean;
+  /**
+   * Real clock: how well the wall kept pace with the asked speed. `null` on the virtual clock.
+   * `achieved` is simulated s per wall s over the run's unpaused wall time; `behindMs` how far
+   * (simulated ms) the simulation trailed the paced target at the end; `maxBehindMs` the worst
+   * of the run; `pausedMs` wall ms spent paused; `lagging` whether the run fell behind by more
+   * than the threshold at any time.
+   */
+  pace: FireflyPaceSummary | null;
+}
+
+/** See {@link FireflyRunSummary.pace}. */
+export interface FireflyPaceSummary {
+  asked: number;
+  achieved: number;
+  behindMs: number;
+  maxBehindMs: number;
+  pausedMs: number;
+  lagging: boolean;
 }
 
 /** Above this many agents the real-clock run computes R in chunks (about 4 ms per 65k agents). */
@@ -287,5 +305,6 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
     cancelled: options.signal.aborted,
+    pace: null, // filled in by the paced real clock (work in progress)
   };
 }
