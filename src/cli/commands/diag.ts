@@ -15,6 +15,7 @@ import {
 } from '../../observatory/index.js';
 import { parseGrid, parseNumber } from '../parse.js';
 import { registerHeadless } from './diag-headless.js';
+import { checkWritableFile } from '../writable-path.js';
 
 /** The subcommands of `cascade diag`. */
 const diagSubcommands: Array<(diag: Command) => void> = [registerRenderer, registerHeadless];
@@ -65,6 +66,7 @@ function registerRenderer(diag: Command): void {
       const seconds = parseNumber('--duration', flags.duration, { min: 0, exclusive: true });
       const fps = parseNumber('--fps', flags.fps, { min: 0, exclusive: true, max: 1000 });
       validateSyntheticOptions({ sources, rate, width, height });
+      if (flags.log !== undefined) checkWritableFile('--log', flags.log);
 
       const metrics =
         flags.log === undefined ? undefined : new MetricsAggregator({ path: flags.log });

@@ -8,6 +8,7 @@ import { runFireflies, resolveModelParams } from '../../observatory/index.js';
 import type { FireflyRunOptions, FireflyRunSummary } from '../../observatory/index.js';
 import { MAX_GRID_CELLS, parseGrid, parseNumber } from '../parse.js';
 import { UsageError } from '../usage-error.js';
+import { checkWritableFile } from '../writable-path.js';
 
 export interface FirefliesFlags {
   agents?: string;
@@ -216,6 +217,7 @@ export async function executeFireflies(flags: FirefliesFlags): Promise<FireflyRu
   const stdout = process.stdout;
   const isTTY = stdout.isTTY === true;
   const options = parseFirefliesFlags(flags, isTTY);
+  if (options.logPath !== undefined) checkWritableFile('--log', options.logPath);
   const ac = new AbortController();
   const stop = (): void => ac.abort();
   process.on('SIGINT', stop);

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { profileWork, topSelfTime } from '../../observatory/index.js';
 import { addFireflyOptions, executeFireflies, type FirefliesFlags } from './fireflies.js';
 import { parseNumber } from '../parse.js';
+import { checkWritableFile } from '../writable-path.js';
 
 interface ProfileFlags extends FirefliesFlags {
   out: string;
@@ -35,6 +36,8 @@ export function register(program: Command): void {
     .option('--top <n>', 'how many functions to list', '15')
     .action(async (flags: ProfileFlags) => {
       const top = parseNumber('--top', flags.top, { integer: true, min: 1 });
+      // before the run: a profile that cannot be written would be lost after all of it
+      checkWritableFile('--out', flags.out);
       const { profile } = await profileWork(() =>
         executeFireflies({ ...flags, visualize: false, duration: flags.duration ?? '10' }),
       );
