@@ -53,6 +53,24 @@ export class SeededRng implements Rng {
     return (t >>> 0) / 4294967296;
   }
 
+  /**
+   * An independent generator for stream `stream` of `seed`: what a diagnostic draws from so it
+   * never takes numbers from the model's stream (sampling must not change a result).
+   *
+   * @example
+   * ```ts
+   * const probeRng = SeededRng.stream(seed, PROBE_STREAM);
+   * ```
+   */
+  static stream(seed: number, stream: number): SeededRng {
+    if (!Number.isFinite(seed))
+      throw new InvalidArgumentError('seed', seed, 'must be a finite number');
+    // mix the stream number in so that (seed, stream) pairs do not collide with plain seeds
+    let h = Math.imul((Math.trunc(seed) ^ 0x85ebca6b) >>> 0, 0x9e3779b1);
+    h = Math.imul(h ^ (h >>> 15) ^ Math.imul(stream + 1, 0xc2b2ae35), 0x27d4eb2f);
+    return new SeededRng((h ^ (h >>> 13)) >>> 0);
+  }
+
   /** A uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

@@ -4,13 +4,18 @@
  * Invariants:
  * - [SCH-1] Real clock: at most one `setTimeout` is armed, for the earliest tick; all timers
  *   due in a tick wake as one batch.
- * - [SCH-2] Virtual clock: when nothing is runnable, time jumps to the next due tick; a tick's
+ * - [SCH-2] Both clocks: when nothing is runnable, time moves to the next due tick; a tick's
  *   wake-ups (and everything they cause, microtasks included) finish before time moves on.
- * - [SCH-3] Fairness: wake-ups are fired in slices; after each slice the scheduler yields with
- *   `setImmediate`, so timers, I/O and the renderer get their turn. With the real clock the
- *   slice size adapts to keep a slice (wake-ups plus the work they cause) under `budgetMs`;
- *   with the virtual clock it is fixed, so the run stays deterministic.
+ *   The virtual clock jumps there at once; the real clock waits until its pacing target
+ *   reaches the tick (RealClock [RCK-1]). That wait is the only difference between the two,
+ *   so a run without outside input gives the same result on either clock at any speed.
+ * - [SCH-3] Fairness: wake-ups are fired in slices of `sliceSize`; after each slice the
+ *   scheduler yields with `setImmediate`, so timers, I/O and the renderer get their turn. The
+ *   slice size is fixed (not adapted to wall time): where a slice ends decides when the
+ *   wake-ups it caused run, so it must not depend on the machine's speed.
  * - [SCH-4] With a seed, `rng` yields the same sequence every run.
+ * - [SCH-5] `pause()` stops simulated time after the tick being run; `resume()` goes on. A
+ *   paused `runUntil` does not resolve until resumed (or stopped).
  */
 import { InvalidArgumentError } from '../errors.js';
 import { RealClock } from './real-clock.js';
@@ -23,22 +28,20 @@ import { performance } from 'node:perf_hooks';
 export type ClockKind = 'real' | 'virtual';
 
 export interface SchedulerOptions {
-  /** `'real'` (wall time, default) or `'virtual'` (discrete-event time). */
+  /** `'real'` (wall-paced, default) or `'virtual'` (discrete-event time). */
   clock?: ClockKind;
   /** Seed of the scheduler's RNG (default 1). */
   seed?: number;
   /** Deadline quantum in ms of clock time (default 1). */
   tickMs?: number;
-  /** Real clock: target wall ms per slice of wake-ups before yielding (default 4). */
-  budgetMs?: number;
-  /** Real clock: simulated ms per wall ms (default 1). */
+  /** Real clock: simulated ms per wall ms (default 1); see {@link Scheduler.setSpeed}. */
   speed?: number;
-  /** Virtual clock: wake-ups fired per slice (default 4096). */
+  /** Wake-ups fired per slice before yielding to the event loop (default 4096) [SCH-3]. */
   sliceSize?: number;
   /**
-   * Virtual clock: the ready queues whose wake-ups must all have run before time moves on
-   * [SCH-2] (default: the one channels use when none is given). Name every queue you hand to
-   * a channel of this run (`new DirectChannel({ ready })`).
+   * The ready queues whose wake-ups must all have run before time moves on [SCH-2] (default:
+   * the one channels use when none is given). Name every queue you hand to a channel of this
+   * run (`new DirectChannel({ ready })`).
    */
   readyQueues?: readonly ReadyQueue[];
 }
@@ -51,13 +54,19 @@ export interface SchedulerStats {
   slices: number;
   /** Longest slice in wall ms, wake-ups plus the microtasks they caused. */
   maxSliceMs: number;
-  /** Real clock: the worst lateness of a batch, in clock ms past its tick. */
+  /** Real clock: the worst lag of a tick behind its pacing target when it ran, simulated ms. */
   maxLateMs: number;
   /** Timer callbacks that threw (the scheduler goes on; see `lastTimerError`). */
   timerErrors: number;
 }
 
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A real-clock `runUntil` caller, resolved once every tick up to `time` has run. */
+interface UntilWaiter {
+  time: number;
+  resolve: () => void;
+}
 
 /**
  * Drives a clock's timers. Create one per run (no global state) and pass `scheduler.clock`
@@ -77,8 +86,6 @@ export class Scheduler {
   readonly clock: RealClock | VirtualClock;
   readonly rng: SeededRng;
   readonly seed: number;
-  /** Simulated ms per wall ms: the real clock's speed, 1 for the virtual clock. */
-  readonly speed: number;
   readonly stats: SchedulerStats = {
     fired: 0,
     slices: 0,
@@ -89,16 +96,21 @@ export class Scheduler {
   /** The last error a timer callback threw, for diagnostics. */
   lastTimerError: unknown = undefined;
 
-  readonly #budgetMs: number;
-  readonly #virtualSlice: number;
+  readonly #slice: number;
   readonly #readyQueues: readonly ReadyQueue[] | null;
-  #slice = 1024;
+  readonly #real: RealClock | null;
   #running = false;
   #stopped = false;
+  #paused = false;
+  /** performance.now() when paused, and the wall ms of earlier pauses. */
+  #pausedAt = 0;
+  #pausedWall = 0;
   #current: TimerBucket | null = null;
   #armed: ReturnType<typeof setTimeout> | null = null;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
+  /** Real clock: `runUntil` callers, earliest time first. */
+  #untils: UntilWaiter[] = [];
 
   constructor(options: SchedulerOptions = {}) {
     const kind = options.clock ?? 'real';
@@ -109,12 +121,9 @@ export class Scheduler {
     if (!(tickMs > 0) || !Number.isFinite(tickMs)) {
       throw new InvalidArgumentError('tickMs', tickMs, 'must be a finite number > 0');
     }
-    this.#budgetMs = options.budgetMs ?? 4;
-    if (!(this.#budgetMs > 0))
-      throw new InvalidArgumentError('budgetMs', this.#budgetMs, 'must be > 0');
-    this.#virtualSlice = options.sliceSize ?? 4096;
-    if (!Number.isInteger(this.#virtualSlice) || this.#virtualSlice < 1) {
-      throw new InvalidArgumentError('sliceSize', this.#virtualSlice, 'must be an integer >= 1');
+    this.#slice = options.sliceSize ?? 4096;
+    if (!Number.isInteger(this.#slice) || this.#slice < 1) {
+      throw new InvalidArgumentError('sliceSize', this.#slice, 'must be an integer >= 1');
     }
     const queues = options.readyQueues;
     if (
@@ -129,41 +138,105 @@ export class Scheduler {
     this.rng = new SeededRng(this.seed);
     if (kind === 'real') {
       const clock = new RealClock(tickMs, options.speed ?? 1);
-      clock.onEarlier = () => this.#wakeUp();
+      // a timer set for a tick before the one being waited for: wake up, and let time settle
+      // no later than that tick [RCK-2]
+      clock.onEarlier = (tick) => this.#wakeUp(tick * tickMs);
       this.clock = clock;
-      this.speed = clock.speed;
+      this.#real = clock;
     } else {
       if (options.speed !== undefined && options.speed !== 1) {
         throw new InvalidArgumentError('speed', options.speed, 'applies to the real clock only');
       }
       this.clock = new VirtualClock(tickMs);
-      this.speed = 1;
+      this.#real = null;
     }
+  }
+
+  /** Simulated ms per wall ms asked for: the real clock's speed, 1 for the virtual clock. */
+  get speed(): number {
+    return this.#real === null ? 1 : this.#real.speed;
+  }
+
+  /** Whether simulated time is paused [SCH-5]. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Real clock: simulated ms by which the run trails its pacing target (it cannot keep up);
+   * 0 when it keeps up, and always 0 on the virtual clock. [RCK-3]
+   */
+  behindMs(): number {
+    return this.#real === null ? 0 : this.#real.behindMs();
+  }
+
+  /** Wall ms spent paused so far (the current pause included). */
+  get pausedWallMs(): number {
+    return this.#pausedWall + (this.#paused ? performance.now() - this.#pausedAt : 0);
+  }
+
+  /** Stop simulated time after the tick being run [SCH-5]; a no-op when paused. */
+  pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#pausedAt = performance.now();
+    this.#real?.setPaused(true);
+    this.#wakeUp();
+  }
+
+  /** Go on after {@link pause}; the real clock paces on from where the run stands [RCK-3]. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#pausedWall += performance.now() - this.#pausedAt;
+    this.#real?.setPaused(false);
+    this.#wakeUp();
+  }
+
+  /**
+   * Real clock: change the speed (simulated ms per wall ms) while running; pacing goes on from
+   * where the run stands [RCK-3]. Throws on the virtual clock, which has no speed.
+   */
+  setSpeed(speed: number): void {
+    if (this.#real === null) {
+      throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
+    }
+    this.#real.setSpeed(speed);
+    this.#wakeUp();
   }
 
   /** Real clock: start firing timers as they fall due, until {@link stop}. */
   start(): void {
-    if (this.kind !== 'real')
+    const clock = this.#real;
+    if (clock === null)
       throw new InvalidArgumentError(
         'clock',
         this.kind,
         'start() is for the real clock; use runUntil()',
       );
     if (this.#running) return;
-    (this.clock as RealClock).begin();
+    clock.begin();
     this.#stopped = false;
     this.#running = true;
-    this.#loop = this.#pumpReal();
+    this.#loop = this.#pumpReal(clock);
   }
 
   /**
-   * Virtual clock: fire everything due up to `time`, then leave the clock at `time`.
-   * Real clock: start if needed and resolve when the clock reads `time`.
+   * Fire everything due up to `time`, then leave the clock at `time` [SCH-2]. The virtual
+   * clock gets there as fast as it can; the real clock starts if needed and gets there as its
+   * pacing allows. Resolves early if the scheduler is stopped.
    */
   async runUntil(time: number): Promise<void> {
-    if (this.kind === 'real') {
+    if (Number.isNaN(time)) throw new InvalidArgumentError('runUntil', time, 'must be a number');
+    if (this.#real !== null) {
       this.start();
-      await this.clock.sleepUntil(time);
+      await new Promise<void>((resolve) => {
+        const untils = this.#untils;
+        let i = untils.length;
+        while (i > 0 && untils[i - 1].time > time) i--;
+        untils.splice(i, 0, { time, resolve });
+        this.#wakeUp();
+      });
       return;
     }
     if (this.#running)
@@ -171,16 +244,20 @@ export class Scheduler {
     this.#running = true;
     this.#stopped = false;
     try {
-      await this.#pumpVirtual(time);
+      await this.#pumpVirtual(this.clock as VirtualClock, time);
     } finally {
       this.#running = false;
     }
   }
 
-  /** Stop firing timers. Pending timers stay queued (and never fire unless started again). */
+  /**
+   * Stop firing timers. Pending timers stay queued (and never fire unless started again);
+   * `runUntil` callers resolve.
+   */
   stop(): Promise<void> {
     this.#stopped = true;
     this.#wakeUp();
+    for (const waiter of this.#untils.splice(0)) waiter.resolve();
     const loop = this.#loop ?? Promise.resolve();
     this.#loop = null;
     return loop;
@@ -210,8 +287,7 @@ export class Scheduler {
     return this.clock.queue.size;
   }
 
-  async #pumpVirtual(until: number): Promise<void> {
-    const clock = this.clock as VirtualClock;
+  async #pumpVirtual(clock: VirtualClock, until: number): Promise<void> {
     const queue = clock.queue;
     const tickMs = queue.tickMs;
     // [SCH-2] what became runnable before this call (a send from outside the run, and the
@@ -219,17 +295,69 @@ export class Scheduler {
     await this.#settle();
     while (!this.#stopped) {
       if (this.#current === null) {
+        if (this.#paused) {
+          await this.#waitForWake(); // [SCH-5]
+          continue;
+        }
         const tick = queue.peekTick();
         if (tick === Infinity || tick * tickMs > until) break;
         clock.advanceTo(tick * tickMs);
         this.#current = queue.popBucket();
       }
-      const t0 = performance.now();
-      this.#fire(this.#virtualSlice);
-      await this.#settle();
-      this.#noteSlice(performance.now() - t0);
+      await this.#runSlice();
     }
     if (!this.#stopped) clock.advanceTo(until);
+  }
+
+  /**
+   * The real clock's loop: the virtual loop, except that a tick runs only once the pacing
+   * target has reached it [SCH-2, RCK-1], and `runUntil` callers are resolved on the way.
+   */
+  async #pumpReal(clock: RealClock): Promise<void> {
+    const queue = clock.queue;
+    const tickMs = queue.tickMs;
+    await this.#settle();
+    while (!this.#stopped) {
+      if (this.#current === null) {
+        const tick = queue.peekTick();
+        const due = tick * tickMs;
+        const untils = this.#untils;
+        const until = untils.length > 0 ? untils[0].time : Infinity;
+        if (due > until) {
+          // every tick up to `until` has run: the clock reads `until` once paced there
+          if (clock.target() < until) await this.#waitFor(clock, until, clock.queue.tickOf(until));
+          else {
+            clock.advanceTo(until);
+            while (untils.length > 0 && untils[0].time <= until) untils.shift()!.resolve();
+            // let the callers act (stop, say) before any later tick runs, as on the virtual
+            // clock, whose run simply ends here
+            await yieldToLoop();
+          }
+          continue;
+        }
+        const late = clock.target() - due;
+        if (late < 0) {
+          await this.#waitFor(clock, due, tick);
+          continue;
+        }
+        if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
+        clock.advanceTo(due);
+        this.#current = queue.popBucket();
+      }
+      await this.#runSlice();
+    }
+    clock.hold(); // stopped: time stands where the run ended
+    this.#running = false;
+  }
+
+  /** Fire one slice of the current bucket and wait for what it caused [SCH-2, SCH-3]. */
+  async #runSlice(): Promise<void> {
+    const t0 = performance.now();
+    this.#fire(this.#slice);
+    await this.#settle();
+    const ms = performance.now() - t0;
+    this.stats.slices++;
+    if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
   }
 
   /** Yield to the event loop until the wake-ups a slice caused have all run [SCH-2, RDY-4]. */
@@ -245,54 +373,40 @@ export class Scheduler {
     while (queues.some((q) => q.size > 0));
   }
 
-  async #pumpReal(): Promise<void> {
-    const clock = this.clock as RealClock;
-    const queue = clock.queue;
-    const tickMs = queue.tickMs;
-    while (!this.#stopped) {
-      if (this.#current === null) {
-        const tick = queue.peekTick();
-        const due = tick * tickMs;
-        const now = clock.now();
-        if (due > now) {
-          await this.#waitFor(tick, clock);
-          continue;
-        }
-        if (now - due > this.stats.maxLateMs) this.stats.maxLateMs = now - due;
-        this.#current = queue.popBucket();
-      }
-      const t0 = performance.now();
-      this.#fire(this.#slice);
-      await yieldToLoop();
-      const ms = performance.now() - t0;
-      this.#noteSlice(ms);
-      if (ms > this.#budgetMs) this.#slice = Math.max(32, this.#slice >> 1);
-      else if (ms < this.#budgetMs / 2) this.#slice = Math.min(1 << 16, this.#slice << 1);
-    }
-    this.#running = false;
-  }
-
-  /** Wait, with one armed timer, until `tick` is due or an earlier timer arrives [SCH-1]. */
-  #waitFor(tick: number, clock: RealClock): Promise<void> {
+  /**
+   * Real clock: wait, with one armed timer [SCH-1], until the pacing target reaches `time`, an
+   * earlier timer arrives, or the pace changes. Meanwhile `now()` follows the target [RCK-2].
+   */
+  #waitFor(clock: RealClock, time: number, tick: number): Promise<void> {
     return new Promise<void>((resolve) => {
       clock.armedTick = tick;
+      clock.idleUntil(time);
       this.#wake = resolve;
-      if (tick !== Infinity) {
-        const delay = Math.max(0, clock.wallDelay(tick * clock.queue.tickMs));
-        this.#armed = setTimeout(() => this.#wakeUp(), Math.ceil(delay));
-      }
+      const delay = clock.wallDelay(time);
+      if (delay !== Infinity) this.#armed = setTimeout(() => this.#wakeUp(), Math.ceil(delay));
     });
   }
 
-  #wakeUp(): void {
+  /** Virtual clock: wait for {@link resume} or {@link stop}. */
+  #waitForWake(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+    });
+  }
+
+  #wakeUp(cap = Infinity): void {
     if (this.#armed !== null) {
       clearTimeout(this.#armed);
       this.#armed = null;
     }
-    this.clock.armedTick = Infinity;
     const wake = this.#wake;
+    if (wake === null) return;
     this.#wake = null;
-    if (wake !== null) wake();
+    if (this.#real !== null) {
+      this.#real.hold(cap);
+      this.#real.armedTick = Infinity;
+    }
+    wake();
   }
 
   #fire(max: number): void {
@@ -312,10 +426,5 @@ export class Scheduler {
     }
     this.stats.fired += fired;
     if (timer === null) this.#current = null;
-  }
-
-  #noteSlice(ms: number): void {
-    this.stats.slices++;
-    if (ms > this.stats.maxSliceMs) this.stats.maxSliceMs = ms;
   }
 }

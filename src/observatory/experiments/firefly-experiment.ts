@@ -11,8 +11,12 @@
  *   agent's step constrained to `cpu_slot: 1`, so at most N agents are inside a step at once.
  * - [FLY-7] `stop()` ends every agent run (no pending run, timer or listener is left behind).
  * - [FLY-8] `start()` yields to the event loop every few thousand agents.
+ * - [FLY-9] Diagnostics never change a result: the pulse-sampling probe draws from a random
+ *   stream of its own, so any `sampleRate` gives the flash log of `sampleRate: 0`.
+ * - [FLY-10] The real clock paces the run and never reshapes it (RealClock [RCK-1]): with a
+ *   seed and no input from outside, a real-clock run gives the virtual-clock flash log.
  */
-import { Engine, ResourceManager, Scheduler } from '../../runtime/index.js';
+import { Engine, ResourceManager, Scheduler, SeededRng } from '../../runtime/index.js';
 import type { ClockKind } from '../../runtime/index.js';
 import { DirectChannel, LocalBroker, LocalBus } from '../../messaging/index.js';
 import type { Connector } from '../../messaging/index.js';
@@ -28,6 +32,9 @@ import { FireflyTelemetry } from './firefly-telemetry.js';
 
 /** Agents started between two yields to the event loop in `start()`. */
 const START_BATCH = 16_384;
+
+/** The random stream the pulse-sampling probe draws from (never the model's) [FLY-9]. */
+const PROBE_STREAM = 1;
 
 export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
   width: number;
@@ -140,7 +147,15 @@ export class FireflyExperiment {
 
     const clock = this.scheduler.clock;
     const rng = this.scheduler.rng;
-    const probe = sampleRate > 0 ? { connector: this.bus, sampleRate, rng } : undefined;
+    // [FLY-9] sampling draws from its own stream
+    const probe =
+      sampleRate > 0
+        ? {
+            connector: this.bus,
+            sampleRate,
+            rng: SeededRng.stream(this.scheduler.seed, PROBE_STREAM),
+          }
+        : undefined;
     // filled by start(), each inbox next to its agent's run (see #openInbox)
     this.#inboxes = new Array<DirectChannel<number>>(this.agents);
     this.#openInbox = (i) => {
@@ -189,6 +204,46 @@ export class FireflyExperiment {
   /** The experiment clock's time (simulated ms). */
   now(): number {
     return this.scheduler.clock.now();
+  }
+
+  /** `'real'` (paced to the wall) or `'virtual'`. */
+  get clockKind(): ClockKind {
+    return this.scheduler.kind;
+  }
+
+  /** Simulated ms per wall ms asked for (1 on the virtual clock). */
+  get speed(): number {
+    return this.scheduler.speed;
+  }
+
+  /** Whether simulated time is paused. */
+  get paused(): boolean {
+    return this.scheduler.paused;
+  }
+
+  /** Wall ms spent paused so far. */
+  get pausedWallMs(): number {
+    return this.scheduler.pausedWallMs;
+  }
+
+  /** Stop simulated time (agents stay parked; the view keeps drawing). */
+  pause(): void {
+    this.scheduler.pause();
+  }
+
+  /** Go on after {@link pause}. */
+  resume(): void {
+    this.scheduler.resume();
+  }
+
+  /** Real clock: change the speed while running (throws on the virtual clock). */
+  setSpeed(speed: number): void {
+    this.scheduler.setSpeed(speed);
+  }
+
+  /** Simulated ms by which a real-clock run trails its pacing target (0: it keeps up). */
+  behindMs(): number {
+    return this.scheduler.behindMs();
   }
 
   /** Start every agent (and, with the real clock, the scheduler). */

@@ -6,16 +6,23 @@
  * Invariants:
  * - [RUN-1] The monitor samples on the experiment's own clock (a scheduler timer), so a seeded
  *   virtual-clock run reports the same R(t) every time.
- * - [RUN-2] Whatever ends the run (duration, abort, error), agents are stopped, the view has
- *   restored the terminal and the metrics log is flushed and closed before this resolves.
+ * - [RUN-2] Whatever ends the run (duration, abort, `q`, error), agents are stopped, the view
+ *   has restored the terminal and the metrics log is flushed and closed before this resolves.
+ * - [RUN-3] `durationMs` is simulated time on both clocks: the run ends when every tick up to
+ *   it has run, so a real-clock run that falls behind takes longer in wall time, never less
+ *   simulated time (RealClock [RCK-1]).
+ * - [RUN-4] A run that cannot keep its asked speed says so in the view, the progress line, the
+ *   metrics log (`speed_achieved`, `behind_s`) and the summary (PaceMeter [PACE-2]).
  */
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
-import type { RealClock } from '../../runtime/index.js';
 import { MetricsAggregator, SampleReservoir } from '../metrics/index.js';
+import { PaceMeter } from '../metrics/pace-meter.js';
+import type { PaceSummary } from '../metrics/pace-meter.js';
 import { runLive, EventLoopLagSampler } from '../live/index.js';
-import type { LiveSummary } from '../live/index.js';
+import type { KeyInput, LiveKey, LiveSummary } from '../live/index.js';
+import { formatProgressLine } from '../render/index.js';
 import type { ColorMode, GridSource, GridStatus } from '../render/index.js';
 import { FireflyExperiment } from './firefly-experiment.js';
 import type { FireflyExperimentOptions, FireflyStats } from './firefly-experiment.js';
@@ -41,6 +48,11 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
   signal: AbortSignal;
   /** Headless: called once per wall second with a plain progress line. */
   onProgress?: (line: string) => void;
+  /**
+   * The live view's keys (a terminal's input, e.g. `process.stdin`): space pauses and resumes,
+   * `+` / `-` change the real clock's speed, `q` (or Ctrl+C) ends the run like an abort.
+   */
+  keys?: KeyInput;
 }
 
 /** What a run reports at its end. */
@@ -79,17 +91,34 @@ export interface FireflyRunSummary extends FireflyStats {
 }
 
 /** See {@link FireflyRunSummary.pace}. */
-export interface FireflyPaceSummary {
-  asked: number;
-  achieved: number;
-  behindMs: number;
-  maxBehindMs: number;
-  pausedMs: number;
-  lagging: boolean;
-}
+export type FireflyPaceSummary = PaceSummary;
 
 /** Above this many agents the real-clock run computes R in chunks (about 4 ms per 65k agents). */
 const CHUNKED_MONITOR_AGENTS = 100_000;
+
+/** The speeds `+` and `-` step through: 1-2-5 per decade. */
+const SPEED_STEPS = [
+  0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000,
+  100_000,
+];
+
+/**
+ * The next speed up (`direction` 1) or down (-1) from `speed` on the 1-2-5 steps; the same
+ * speed at either end.
+ *
+ * @example
+ * ```ts
+ * nextSpeed(10, 1); // 20
+ * nextSpeed(3, -1); // 2
+ * ```
+ */
+export function nextSpeed(speed: number, direction: 1 | -1): number {
+  if (direction === 1) return SPEED_STEPS.find((s) => s > speed * 1.0001) ?? speed;
+  for (let i = SPEED_STEPS.length - 1; i >= 0; i--) {
+    if (SPEED_STEPS[i] < speed / 1.0001) return SPEED_STEPS[i];
+  }
+  return speed;
+}
 
 /** Tracks flashes per simulated second between samples and feeds the status bar. */
 class FireflySource implements GridSource {
@@ -97,8 +126,11 @@ class FireflySource implements GridSource {
   readonly height: number;
   readonly periodMs: number;
   readonly lastFlash: Float64Array;
+  /** The last R: a sample, or a fresh value for a progress line. */
   r = 0;
   flashesPerSec = 0;
+  pace: PaceMeter | undefined;
+  keys = false;
   readonly #exp: FireflyExperiment;
 
   constructor(exp: FireflyExperiment) {
@@ -114,15 +146,26 @@ class FireflySource implements GridSource {
   }
 
   status(): GridStatus {
-    const s = this.#exp.scheduler;
-    return {
-      agents: this.#exp.agents,
+    const exp = this.#exp;
+    const status: GridStatus = {
+      agents: exp.agents,
       r: this.r,
       flashesPerSec: this.flashesPerSec,
-      simTimeMs: this.#exp.now(),
-      clock: s.kind,
-      speed: s.speed,
+      simTimeMs: exp.now(),
+      clock: exp.clockKind,
+      speed: exp.speed,
+      paused: exp.paused,
+      keys: this.keys,
     };
+    const pace = this.pace?.current();
+    if (pace !== undefined) {
+      if (!Number.isNaN(pace.achieved)) status.achievedSpeed = pace.achieved;
+      if (exp.clockKind === 'real') {
+        status.behindMs = pace.behindMs;
+        status.lagging = pace.lagging;
+      }
+    }
+    return status;
   }
 }
 
@@ -150,6 +193,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   const metrics =
     options.logPath === undefined ? undefined : new MetricsAggregator({ path: options.logPath });
   const clock = exp.scheduler.clock;
+  const real = exp.clockKind === 'real';
   // Headless runs measure the event-loop lag here; with a view, runLive measures it (once).
   const lags = new SampleReservoir(); // whole run, bounded
   const recentLags = new SampleReservoir(4096); // since the last progress line
@@ -165,7 +209,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   // period, and a shorter window would swing between 0 and N
   const window: Array<[number, number]> = [[0, 0]];
   // Large grids on the real clock compute R in chunks between event-loop turns.
-  const chunked = exp.scheduler.kind === 'real' && exp.agents > CHUNKED_MONITOR_AGENTS;
+  const chunked = real && exp.agents > CHUNKED_MONITOR_AGENTS;
   const record = (t: number, r: number): void => {
     exp.monitor.record(t, r);
     source.r = r;
@@ -187,6 +231,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   exp.monitor.sample(0);
 
   const inner = new AbortController();
+  let quit = false;
   const onAbort = (): void => {
     sampling = false;
     inner.abort();
@@ -195,17 +240,37 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     exp.stop().catch(() => undefined);
   };
   options.signal.addEventListener('abort', onAbort, { once: true });
+  const onKey = (key: LiveKey): void => {
+    switch (key) {
+      case 'pause':
+        if (exp.paused) exp.resume();
+        else exp.pause();
+        break;
+      case 'faster':
+      case 'slower':
+        if (real) exp.setSpeed(nextSpeed(exp.speed, key === 'faster' ? 1 : -1));
+        break;
+      case 'quit':
+        quit = true;
+        onAbort();
+        break;
+    }
+  };
   const wall0 = performance.now();
   let view: LiveSummary | null = null;
-  let progress: NodeJS.Timeout | undefined;
-  let durationTimer: NodeJS.Timeout | undefined;
+  let everySecond: NodeJS.Timeout | undefined;
+  let pace: PaceMeter | undefined;
+  let paceAtEnd: PaceSummary | null = null;
   try {
     if (exp.agents >= 100_000) {
       options.out.write(`starting ${exp.agents} agents (${exp.width}x${exp.height})...\n`);
     }
     await exp.start();
+    pace = new PaceMeter(exp);
+    source.pace = pace;
     clock.setTimer(sampleEveryMs, sample);
     if (options.visualize === false) lag.start();
+    source.keys = options.keys !== undefined && options.visualize !== false && options.isTTY;
     const viewDone =
       options.visualize === false
         ? null
@@ -218,58 +283,50 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
             ...(options.fps !== undefined && { fps: options.fps }),
             ...(options.colors !== undefined && { colors: options.colors }),
             ...(metrics !== undefined && { metrics }),
+            ...(options.keys !== undefined && { keys: { input: options.keys, onKey } }),
             signal: inner.signal,
           });
-    const onProgress = options.onProgress;
-    if (viewDone === null && onProgress !== undefined) {
-      let flashes = 0;
-      let simAt = 0;
-      const expected = (exp.agents * 1000) / exp.periodMs;
-      progress = setInterval(() => {
-        const now = exp.now();
-        const lagP99 = recentLags.count === 0 ? 0 : recentLags.percentile(99);
-        recentLags.reset();
-        const dSim = (now - simAt) / 1000;
-        const rate = dSim > 0 ? (exp.telemetry.flashes - flashes) / dSim : 0;
-        flashes = exp.telemetry.flashes;
-        simAt = now;
-        onProgress(
-          `t=${(now / 1000).toFixed(1)}s agents=${exp.agents} R=${source.r.toFixed(3)} ` +
-            `flashes/s=${rate.toFixed(0)} (N/T=${expected.toFixed(0)}) ` +
-            `sim/wall=${dSim.toFixed(2)}x lag p99=${lagP99.toFixed(1)}ms`,
-        );
-      }, 1000);
-    }
+    const onProgress = viewDone === null ? options.onProgress : undefined;
+    const meter = pace;
+    everySecond = setInterval(() => {
+      // [RUN-4] the pace of the last second, for the view, the log and the progress line
+      const now = meter.sample();
+      if (!Number.isNaN(now.achieved)) metrics?.record('speed_achieved', now.achieved);
+      if (real) metrics?.record('behind_s', now.behindMs / 1000);
+      if (onProgress === undefined) return;
+      // a fresh R at the line's own time (a sample may not have fallen in this wall second)
+      if (!chunked) source.r = exp.monitor.orderParameter(exp.now());
+      const lagP99 = recentLags.count === 0 ? undefined : recentLags.percentile(99);
+      recentLags.reset();
+      onProgress(
+        formatProgressLine(source.status(), {
+          fps: 0,
+          ...(lagP99 !== undefined && { lagP99Ms: lagP99 }),
+        }),
+      );
+    }, 1000);
     const stopped = new Promise<void>((resolve) => {
       if (inner.signal.aborted) resolve();
       inner.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    if (durationMs !== undefined && exp.scheduler.kind === 'real') {
-      // wall time decides: an overloaded scheduler that lags behind its clock still ends the
-      // run when the clock reads the duration, not when its backlog gets there
-      const clock = exp.scheduler.clock as RealClock;
-      await Promise.race([
-        stopped,
-        new Promise<void>((resolve) => {
-          durationTimer = setTimeout(resolve, Math.max(0, clock.wallDelay(durationMs)));
-        }),
-      ]);
-    } else if (durationMs !== undefined) await Promise.race([exp.runUntil(durationMs), stopped]);
-    else if (exp.scheduler.kind === 'real') await stopped;
+    // [RUN-3] simulated time on both clocks
+    if (durationMs !== undefined) await Promise.race([exp.runUntil(durationMs), stopped]);
+    else if (real) await stopped;
     else {
       // virtual clock until Ctrl+C: advance one period at a time until aborted
       while (!inner.signal.aborted) await exp.runUntil(exp.now() + exp.periodMs);
     }
     sampling = false;
+    // the pace of the run, not of shutting a million agents down
+    if (real) paceAtEnd = pace.summary();
     lag.stop(); // the lag of shutting a million agents down is not the run's
     inner.abort();
     await exp.stop();
     if (viewDone !== null) view = await viewDone;
   } finally {
-    if (durationTimer !== undefined) clearTimeout(durationTimer);
     sampling = false;
     options.signal.removeEventListener('abort', onAbort);
-    if (progress !== undefined) clearInterval(progress);
+    if (everySecond !== undefined) clearInterval(everySecond);
     lag.stop();
     inner.abort();
     await exp.stop();
@@ -304,7 +361,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     eventLoopLagP99Ms: view?.eventLoopLagP99Ms ?? (lags.count === 0 ? 0 : lags.percentile(99)),
     eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
-    cancelled: options.signal.aborted,
-    pace: null, // filled in by the paced real clock (work in progress)
+    cancelled: options.signal.aborted || quit,
+    pace: paceAtEnd,
   };
 }

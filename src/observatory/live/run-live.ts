@@ -23,6 +23,8 @@
  * - [LIVE-3] One `write` per frame (AnsiRenderer [REND-1]).
  * - [LIVE-4] Backpressure: while `out` needs a drain, frames are skipped (the next one draws
  *   the latest state), so a slow terminal costs frames, never memory.
+ * - [LIVE-5] On a terminal with `keys`, the view reads keys (KeyReader) and hands each action
+ *   to `keys.onKey`; the input is given back on every exit path, with the terminal [LIVE-1].
  */
 import { Writable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
@@ -34,6 +36,7 @@ import type { ColorMode } from '../render/palette.js';
 import { formatProgressLine, type ViewFigures } from '../render/status-bar.js';
 import { TerminalGuard } from '../render/terminal-guard.js';
 import { EventLoopLagSampler } from './event-loop-lag.js';
+import { KeyReader, type KeyInput, type LiveKey } from './key-reader.js';
 
 /**
  * Options of {@link runLive}.
@@ -61,6 +64,8 @@ export interface LiveOptions {
   offscreen?: boolean;
   /** Colour escapes; default '256'. */
   colors?: ColorMode;
+  /** Keys of the live view (terminal only): where they come from and who acts on them. */
+  keys?: { input: KeyInput; onKey(key: LiveKey): void };
 }
 
 /**
@@ -116,6 +121,7 @@ class LiveLoop {
   readonly #guard: TerminalGuard | undefined;
   readonly #renderer: AnsiRenderer | undefined;
   readonly #lag: EventLoopLagSampler;
+  readonly #keys: KeyReader | undefined;
   // whole run
   readonly #jitterAll = new SampleReservoir();
   readonly #flushAll = new SampleReservoir();
@@ -158,6 +164,17 @@ class LiveLoop {
     });
     if (opts.isTTY) {
       this.#guard = new TerminalGuard(this.#out);
+      if (opts.keys !== undefined) {
+        const onKey = opts.keys.onKey;
+        this.#keys = new KeyReader(opts.keys.input, (key) => {
+          if (this.#done) return;
+          try {
+            onKey(key);
+          } catch (error) {
+            this.#finish(error);
+          }
+        });
+      }
       this.#renderer = new AnsiRenderer({
         source: opts.source,
         out: this.#out,
@@ -190,6 +207,7 @@ class LiveLoop {
     try {
       this.#guard?.enter();
       if (this.#guard !== undefined) this.#out.on('resize', this.#onResize);
+      this.#keys?.start(); // [LIVE-5]
       this.#lag.start();
       this.#secondTimer = setInterval(this.#second, 1000);
       if (this.#renderer !== undefined) this.#frame();
@@ -275,6 +293,11 @@ class LiveLoop {
     this.#opts.signal.removeEventListener('abort', this.#onAbort);
     this.#out.off('resize', this.#onResize);
     let failure = error;
+    try {
+      this.#keys?.stop(); // [LIVE-5]
+    } catch (keysError) {
+      failure ??= keysError;
+    }
     try {
       this.#guard?.restore(); // [LIVE-1]
     } catch (restoreError) {

@@ -13,7 +13,7 @@ import type { GridSource } from './grid-source.js';
 import { FrameDiff } from './frame-diff.js';
 import { computeLayout, type Layout } from './layout.js';
 import { Palette, type ColorMode } from './palette.js';
-import { formatStatusBar, type ViewFigures } from './status-bar.js';
+import { formatClockBar, formatStatusBar, type ViewFigures } from './status-bar.js';
 
 /**
  * Options of an {@link AnsiRenderer}.
@@ -102,10 +102,13 @@ export class AnsiRenderer {
       this.#clearPending = false;
     }
     text += this.#diff.build(this.#source.now());
-    const status = formatStatusBar(this.#source.status(), view, this.#layout.columns);
+    const figures = this.#source.status();
+    const columns = this.#layout.columns;
+    const status = `${formatStatusBar(figures, view, columns)}\n${formatClockBar(figures, columns)}`;
     if (status !== this.#lastStatus) {
       this.#lastStatus = status;
-      text += `\x1b[0m\x1b[1;1H${status}\x1b[K`;
+      const [first, second] = status.split('\n');
+      text += `\x1b[0m\x1b[1;1H${first}\x1b[K\x1b[2;1H${second}\x1b[K`;
     } else if (text.length > 0) {
       text += '\x1b[0m';
     }

@@ -39,8 +39,18 @@ export interface GridStatus {
   simTimeMs: number;
   /** Which clock drives the source. */
   clock: 'real' | 'virtual';
-  /** Simulated ms per wall ms. */
+  /** Simulated ms per wall ms asked for. */
   speed: number;
+  /** Simulated ms per unpaused wall ms over the last second (omit when not measured). */
+  achievedSpeed?: number;
+  /** Real clock: simulated ms the run trails its pacing target. */
+  behindMs?: number;
+  /** Real clock: trailing by more than the threshold (the machine cannot keep up). */
+  lagging?: boolean;
+  /** Simulated time is paused. */
+  paused?: boolean;
+  /** The view takes keys (space, +/-, q): show them. */
+  keys?: boolean;
 }
 
 /**

@@ -9,5 +9,11 @@ export {
 } from './grid-source.js';
 export { computeLayout, STATUS_ROWS, type Layout } from './layout.js';
 export { LEVELS, levelOf, Palette, paletteRgb, type ColorMode, type Rgb } from './palette.js';
-export { formatProgressLine, formatStatusBar, rBar, type ViewFigures } from './status-bar.js';
+export {
+  formatClockBar,
+  formatProgressLine,
+  formatStatusBar,
+  rBar,
+  type ViewFigures,
+} from './status-bar.js';
 export { ENTER_SEQUENCE, RESTORE_SEQUENCE, TerminalGuard } from './terminal-guard.js';

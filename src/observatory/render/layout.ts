@@ -21,7 +21,7 @@
  * const gridLines = rows - STATUS_ROWS;
  * ```
  */
-export const STATUS_ROWS = 1;
+export const STATUS_ROWS = 2;
 
 /**
  * How the grid is mapped to character cells.

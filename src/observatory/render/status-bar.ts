@@ -6,6 +6,8 @@
  * - [STAT-1] The status text never exceeds the terminal width (it is cut, never wrapped).
  * - [STAT-2] The plain progress line has the stable form
  *   `t=12.0s agents=2500 R=0.412 flashes/s=503 fps=30.0 …` (key=value, space separated).
+ * - [STAT-3] A run that cannot keep its asked speed says so, on the clock line and the progress
+ *   line alike: asked and achieved speed and how far behind.
  */
 import type { GridStatus } from './grid-source.js';
 
@@ -54,8 +56,50 @@ export function formatStatusBar(status: GridStatus, view: ViewFigures, columns: 
   let text =
     ` agents ${status.agents}  R ${status.r.toFixed(3)} ${rBar(status.r)}` +
     `  flashes/s ${Math.round(status.flashesPerSec)}  fps ${view.fps.toFixed(1)}` +
-    `  sim ${(status.simTimeMs / 1000).toFixed(1)}s  ${status.clock} x${formatSpeed(status.speed)}`;
+    `  sim ${(status.simTimeMs / 1000).toFixed(1)}s`;
   if (view.flushP99Ms !== undefined) text += `  frame p99 ${view.flushP99Ms.toFixed(1)}ms`;
+  return cut(text, columns);
+}
+
+/**
+ * The second status line: the clock, its pace [STAT-3], the paused state and the keys. [STAT-1]
+ *
+ * @example
+ * ```ts
+ * formatClockBar({ ...status, clock: 'real', speed: 20, achievedSpeed: 7.4, behindMs: 12_300, lagging: true, keys: true }, 100);
+ * // ' real clock x20 asked, x7.4 achieved, 12.3 s behind   space pause  +/- speed  q quit'
+ * ```
+ */
+export function formatClockBar(status: GridStatus, columns: number): string {
+  let text = status.paused === true ? ' PAUSED ' : ' ';
+  if (status.clock === 'virtual') {
+    text += 'virtual clock';
+    if (status.achievedSpeed !== undefined && Number.isFinite(status.achievedSpeed)) {
+      text += ` x${formatSpeed(status.achievedSpeed)} sim/wall`;
+    }
+  } else {
+    text += `real clock x${formatSpeed(status.speed)}`;
+    if (status.lagging === true) text += ` asked, ${paceBehind(status)}`;
+  }
+  if (status.keys === true) {
+    text +=
+      status.clock === 'real'
+        ? `   space ${status.paused === true ? 'resume' : 'pause'}  +/- speed  q quit`
+        : `   space ${status.paused === true ? 'resume' : 'pause'}  q quit`;
+  }
+  return cut(text, columns);
+}
+
+/** `x7.4 achieved, 12.3 s behind` [STAT-3]. */
+function paceBehind(status: GridStatus): string {
+  const achieved = status.achievedSpeed;
+  const behind = ((status.behindMs ?? 0) / 1000).toFixed(1);
+  return achieved !== undefined && Number.isFinite(achieved)
+    ? `x${formatSpeed(achieved)} achieved, ${behind} s behind`
+    : `${behind} s behind`;
+}
+
+function cut(text: string, columns: number): string {
   return text.length > columns ? text.slice(0, Math.max(0, columns)) : text;
 }
 
@@ -72,6 +116,12 @@ export function formatProgressLine(status: GridStatus, view: ViewFigures): strin
   let line =
     `t=${(status.simTimeMs / 1000).toFixed(1)}s agents=${status.agents} R=${status.r.toFixed(3)}` +
     ` flashes/s=${Math.round(status.flashesPerSec)}`;
+  if (status.clock === 'real') line += ` speed=x${formatSpeed(status.speed)}`;
+  if (status.achievedSpeed !== undefined && Number.isFinite(status.achievedSpeed)) {
+    line += ` achieved=x${formatSpeed(status.achievedSpeed)}`;
+  }
+  if (status.lagging === true) line += ` behind=${((status.behindMs ?? 0) / 1000).toFixed(1)}s`;
+  if (status.paused === true) line += ' paused';
   // fps and flush only when frames are drawn (offscreen); plain progress draws none
   if (view.flushP99Ms !== undefined) {
     line += ` fps=${view.fps.toFixed(1)} flush_p99=${view.flushP99Ms.toFixed(2)}ms`;
@@ -81,5 +131,6 @@ export function formatProgressLine(status: GridStatus, view: ViewFigures): strin
 }
 
 function formatSpeed(speed: number): string {
-  return Number.isInteger(speed) ? String(speed) : speed.toFixed(2);
+  if (Number.isInteger(speed) || speed >= 1000) return String(Math.round(speed));
+  return speed >= 10 ? speed.toFixed(1) : speed.toFixed(2);
 }

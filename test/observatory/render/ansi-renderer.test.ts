@@ -1,7 +1,7 @@
 /* eslint-disable no-control-regex -- ANSI escape sequences are what these tests inspect */
 import { describe, expect, it } from 'vitest';
 import { AnsiRenderer } from '../../../src/observatory/render/ansi-renderer.js';
-import { computeLayout } from '../../../src/observatory/render/layout.js';
+import { computeLayout, STATUS_ROWS } from '../../../src/observatory/render/layout.js';
 import { LEVELS, levelOf, Palette } from '../../../src/observatory/render/palette.js';
 import { CaptureStream, ManualSource, VirtualScreen } from './fake-terminal.js';
 
@@ -111,10 +111,11 @@ describe('downsampling [LAY-1][LAY-2]', () => {
     const l = computeLayout(1000, 1000, 100, 40);
     expect(l.mode).toBe('half');
     expect(l.charCols).toBeLessThanOrEqual(100);
-    expect(l.charRows).toBeLessThanOrEqual(39);
+    const lines = 40 - STATUS_ROWS;
+    expect(l.charRows).toBeLessThanOrEqual(lines);
     // the smallest block that fits: one less would not fit
     const b = l.block - 1;
-    expect(Math.ceil(1000 / b) > 100 || Math.ceil(Math.ceil(1000 / b) / 2) > 39).toBe(true);
+    expect(Math.ceil(1000 / b) > 100 || Math.ceil(Math.ceil(1000 / b) / 2) > lines).toBe(true);
   });
 
   it('uses two grid rows per line when the grid is taller than the terminal', () => {
@@ -181,15 +182,15 @@ describe('status bar and palette', () => {
     new AnsiRenderer({ source, out, columns: 120, rows: 20 }).renderFrame({ fps: 29.5 });
     const screen = new VirtualScreen(120, 20);
     screen.feed(out.text);
-    const status = screen.text().split('\n')[0];
-    expect(status).toMatch(
-      /agents 16 +R 0\.500 █████░░░░░ +flashes\/s 12 +fps 29\.5 +sim 0\.0s +virtual x1/,
-    );
+    const [status, clockLine] = screen.text().split('\n');
+    expect(status).toMatch(/agents 16 +R 0\.500 █████░░░░░ +flashes\/s 12 +fps 29\.5 +sim 0\.0s/);
+    expect(clockLine).toMatch(/^ virtual clock/);
     const narrow = new CaptureStream();
     new AnsiRenderer({ source, out: narrow, columns: 30, rows: 20 }).renderFrame({ fps: 30 });
     const s2 = new VirtualScreen(30, 20);
     s2.feed(narrow.text);
     expect(s2.text().split('\n')[0].length).toBeLessThanOrEqual(30);
+    expect(s2.text().split('\n')[1].length).toBeLessThanOrEqual(30);
   });
 
   it('quantises brightness monotonically into 16 levels [PAL-1][PAL-2]', () => {
