@@ -16,12 +16,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `cascade ...args` to the end (from the checkout's root) and collect its output. */
-export function runCli(args: string[], timeoutMs = 60_000): CliResult {
+/**
+ * Run `cascade ...args` to the end (from the checkout's root) and collect its output; `env`
+ * replaces the inherited environment when given.
+ */
+export function runCli(args: string[], timeoutMs = 60_000, env?: NodeJS.ProcessEnv): CliResult {
   const r = spawnSync(process.execPath, [cli, ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: timeoutMs,
+    ...(env !== undefined && { env }),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -3,12 +3,15 @@
  * command `npm start` runs). Parses and checks every option before anything starts (exit 2 on
  * a bad value), runs `runFireflies`, prints the summary. Ctrl+C stops the run cleanly.
  */
+import { totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
 import { runFireflies, resolveModelParams } from '../../observatory/index.js';
 import type { FireflyRunOptions, FireflyRunSummary } from '../../observatory/index.js';
 import { MAX_GRID_CELLS, parseGrid, parseNumber } from '../parse.js';
 import { UsageError } from '../usage-error.js';
 import { checkWritableFile } from '../writable-path.js';
+import { checkHeapFor } from '../memory-estimate.js';
 
 export interface FirefliesFlags {
   agents?: string;
@@ -218,6 +221,11 @@ export async function executeFireflies(flags: FirefliesFlags): Promise<FireflyRu
   const isTTY = stdout.isTTY === true;
   const options = parseFirefliesFlags(flags, isTTY);
   if (options.logPath !== undefined) checkWritableFile('--log', options.logPath);
+  checkHeapFor({
+    agents: options.width * options.height,
+    heapLimitBytes: getHeapStatistics().heap_size_limit,
+    totalMemoryBytes: totalmem(),
+  });
   const ac = new AbortController();
   const stop = (): void => ac.abort();
   process.on('SIGINT', stop);
