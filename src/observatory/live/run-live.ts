@@ -65,7 +65,7 @@ export interface LiveOptions {
   /** Colour escapes; default '256'. */
   colors?: ColorMode;
   /** Keys of the live view (terminal only): where they come from and who acts on them. */
-  keys?: { input: KeyInput; onKey(key: LiveKey): void };
+  keys?: { input: KeyInput; onKey: (key: LiveKey) => void };
 }
 
 /**
@@ -165,11 +165,11 @@ class LiveLoop {
     if (opts.isTTY) {
       this.#guard = new TerminalGuard(this.#out);
       if (opts.keys !== undefined) {
-        const onKey = opts.keys.onKey;
-        this.#keys = new KeyReader(opts.keys.input, (key) => {
+        const keys = opts.keys;
+        this.#keys = new KeyReader(keys.input, (key) => {
           if (this.#done) return;
           try {
-            onKey(key);
+            keys.onKey(key);
           } catch (error) {
             this.#finish(error);
           }
