@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { task } from '../../spec/index.js';
 import { Engine, EventBus, type EngineEvent } from '../../runtime/index.js';
 import { UsageError } from '../usage-error.js';
+import { errorReplacer } from '../error-json.js';
 
 /** Register `cascade demo`. */
 export function register(program: Command): void {
@@ -19,7 +20,9 @@ export function register(program: Command): void {
         throw new UsageError('--json takes no value');
       }
       const bus = new EventBus<EngineEvent>();
-      bus.on((e) => process.stdout.write(`${opts.json ? JSON.stringify(e) : describe(e)}\n`));
+      bus.on((e) =>
+        process.stdout.write(`${opts.json ? JSON.stringify(e, errorReplacer) : describe(e)}\n`),
+      );
       let calls = 0;
       const fetchNumber = task(
         async (n: number) => {
