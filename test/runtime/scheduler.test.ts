@@ -281,3 +281,80 @@ describe('Clock.createTimer (re-armable)', () => {
     await s.stop();
   });
 });
+
+describe('the real clock paces simulated time [RCK-1..3][SCH-5]', () => {
+  it('reads the tick time inside a timer, however late the wall is [RCK-1]', async () => {
+    const s = new Scheduler({ clock: 'real', speed: 1e6 }); // far faster than any machine
+    const seen: number[] = [];
+    for (const t of [5, 1000, 1000.5, 250_000]) s.clock.setTimer(t, () => seen.push(s.clock.now()));
+    await s.runUntil(300_000);
+    await s.stop();
+    expect(seen).toEqual([5, 1000, 1001, 250_000]); // ticks of 1 ms, as on the virtual clock
+    expect(s.clock.now()).toBe(300_000);
+    expect(s.behindMs()).toBeGreaterThan(0); // the wall ran ahead: behind, shown
+  });
+
+  it('pauses simulated time and resumes where it stood [SCH-5]', async () => {
+    const s = new Scheduler({ clock: 'real', speed: 10 });
+    s.start();
+    await s.clock.sleep(100);
+    s.pause();
+    expect(s.paused).toBe(true);
+    const atPause = s.clock.now();
+    let fired = false;
+    s.clock.setTimer(atPause + 50, () => (fired = true));
+    await new Promise((r) => setTimeout(r, 80)); // 800 simulated ms if it were running
+    expect(fired).toBe(false);
+    expect(s.clock.now()).toBe(atPause);
+    expect(s.pausedWallMs).toBeGreaterThanOrEqual(70);
+    s.resume();
+    await s.clock.sleepUntil(atPause + 60);
+    expect(fired).toBe(true);
+    expect(s.behindMs()).toBeLessThan(100); // the pause is not a debt to catch up
+    await s.stop();
+  });
+
+  it('changes speed while running, pacing on from where it stands [RCK-3]', async () => {
+    const s = new Scheduler({ clock: 'real', speed: 1 });
+    s.start();
+    await s.clock.sleep(20);
+    s.setSpeed(100);
+    expect(s.speed).toBe(100);
+    const wall0 = performance.now();
+    await s.clock.sleep(2000); // 20 wall ms at x100
+    expect(performance.now() - wall0).toBeLessThan(500);
+    await s.stop();
+    expect(() => new Scheduler({ clock: 'virtual' }).setSpeed(2)).toThrow(/real clock/);
+    expect(() => s.setSpeed(0)).toThrow(/speed/);
+  });
+
+  it('a paused virtual run does not move on until resumed [SCH-5]', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const seen: number[] = [];
+    s.clock.setTimer(10, () => {
+      seen.push(10);
+      s.pause();
+    });
+    s.clock.setTimer(20, () => seen.push(20));
+    let done = false;
+    const run = s.runUntil(100).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(seen).toEqual([10]);
+    expect(done).toBe(false);
+    s.resume();
+    await run;
+    expect(seen).toEqual([10, 20]);
+  });
+
+  it('a stopped real scheduler resolves its runUntil callers and leaves time where it stood', async () => {
+    const s = new Scheduler({ clock: 'real' });
+    const until = s.runUntil(60_000);
+    await new Promise((r) => setTimeout(r, 20));
+    await s.stop();
+    await until;
+    const t = s.clock.now();
+    expect(t).toBeLessThan(1000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.clock.now()).toBe(t);
+  });
+});

@@ -4,6 +4,8 @@ import { AnsiRenderer } from '../../../src/observatory/render/ansi-renderer.js';
 import { computeLayout, STATUS_ROWS } from '../../../src/observatory/render/layout.js';
 import { LEVELS, levelOf, Palette } from '../../../src/observatory/render/palette.js';
 import { CaptureStream, ManualSource, VirtualScreen } from './fake-terminal.js';
+import { formatClockBar, formatProgressLine } from '../../../src/observatory/render/status-bar.js';
+import type { GridStatus } from '../../../src/observatory/render/grid-source.js';
 
 const palette = new Palette('256');
 const colourOf = (level: number): string => /48;5;(\d+)m/.exec(palette.bg[level])![1];
@@ -219,5 +221,45 @@ describe('status bar and palette', () => {
     const greys = indexes.flatMap((n, level) => (n >= 232 ? [level] : []));
     expect(Math.max(...greys)).toBeLessThan(LEVELS / 4); // the night: levels 0..3
     expect(indexes[LEVELS - 1]).toBe(230); // the flash: yellow-white
+  });
+});
+
+describe('the clock line and the progress line show the pace [STAT-3]', () => {
+  const base: GridStatus = {
+    agents: 100,
+    r: 0.5,
+    flashesPerSec: 20,
+    simTimeMs: 12_000,
+    clock: 'real',
+    speed: 20,
+  };
+
+  it('says asked, achieved and how far behind when the run cannot keep up', () => {
+    const lagging = { ...base, achievedSpeed: 7.4, behindMs: 12_300, lagging: true, keys: true };
+    expect(formatClockBar(lagging, 200)).toBe(
+      ' real clock x20 asked, x7.40 achieved, 12.3 s behind   space pause  +/- speed  q quit',
+    );
+    expect(formatProgressLine(lagging, { fps: 0, lagP99Ms: 1.5 })).toBe(
+      't=12.0s agents=100 R=0.500 flashes/s=20 speed=x20 achieved=x7.40 behind=12.3s lag_p99=1.50ms',
+    );
+    const keeping = { ...base, achievedSpeed: 19.9, behindMs: 3, lagging: false };
+    expect(formatClockBar(keeping, 200)).toBe(' real clock x20');
+  });
+
+  it('shows the paused state and the keys, cut to the width [STAT-1]', () => {
+    const paused = { ...base, paused: true, keys: true };
+    expect(formatClockBar(paused, 200)).toBe(
+      ' PAUSED real clock x20   space resume  +/- speed  q quit',
+    );
+    expect(formatClockBar(paused, 12)).toHaveLength(12);
+    expect(formatProgressLine(paused, { fps: 0 })).toMatch(/ paused$/);
+    const virtual = {
+      ...base,
+      clock: 'virtual' as const,
+      speed: 1,
+      achievedSpeed: 412,
+      keys: true,
+    };
+    expect(formatClockBar(virtual, 200)).toBe(' virtual clock x412 sim/wall   space pause  q quit');
   });
 });
