@@ -1,15 +1,31 @@
 /**
  * Channel benchmark: `npx tsx bench/channels.ts [--producers N] [--messages N] [--fanout N]
- * [--repetitions N] [--json]`. The logic lives in src/observatory/diagnostics/channel-bench.ts
- * (shared with `cascade bench channels`); this file parses argv and prints.
+ * [--repetitions N] [--json]` (`--help` lists them). The logic lives in
+ * src/observatory/diagnostics/channel-bench.ts (shared with `cascade bench channels`); this
+ * file parses argv and prints.
  */
-import { parseArgs } from 'node:util';
+import { numberOption, parseBenchArgs, type BenchUsage } from './args.js';
 import {
   formatChannelBench,
   runChannelBench,
 } from '../src/observatory/diagnostics/channel-bench.js';
 
-const { values } = parseArgs({
+const usage: BenchUsage = {
+  script: 'bench/channels.ts',
+  about:
+    'P producers x M messages, each reaching F ring neighbours, through LocalBus (exact and\n' +
+    'wildcard), DirectChannel, EventEmitter and mqemitter: msgs/s and send->handler latency.\n' +
+    'Prints the parameters, the machine and a table (as `cascade bench channels` does).',
+  options: [
+    ['--producers <n>', 'producers, agents on the ring (default 100)'],
+    ['--messages <n>', 'messages per producer (default 5000)'],
+    ['--fanout <n>', 'neighbours reached by each message (default 8)'],
+    ['--repetitions <n>', 'runs per scenario, the median is reported (default 5)'],
+    ['--json', 'print the result as JSON'],
+  ],
+};
+
+const values = parseBenchArgs(usage, {
   options: {
     producers: { type: 'string' },
     messages: { type: 'string' },
@@ -18,15 +34,15 @@ const { values } = parseArgs({
     json: { type: 'boolean' },
   },
 });
-const num = (s: string | undefined): number | undefined =>
-  s === undefined ? undefined : Number(s);
+const count = (option: string, text: string | undefined): number | undefined =>
+  text === undefined ? undefined : numberOption(usage, option, text, { integer: true, min: 1 });
 
 const result = await runChannelBench(
   {
-    producers: num(values.producers),
-    messages: num(values.messages),
-    fanout: num(values.fanout),
-    repetitions: num(values.repetitions),
+    producers: count('--producers', values.producers),
+    messages: count('--messages', values.messages),
+    fanout: count('--fanout', values.fanout),
+    repetitions: count('--repetitions', values.repetitions),
   },
   (s, rep, rate) => {
     if (!values.json)

@@ -5,24 +5,45 @@
  * Prints parameters, machine and a table of medians; `--json` prints JSON. Never fails on time.
  *
  *   npx tsx bench/engine.ts [--reps 7] [--nodes 10000] [--iterations 1000000] [--json]
+ *
+ * `--help` lists the options.
  */
 import { availableParallelism } from 'node:os';
 import { task, tailCall, type LazyResult } from '../src/spec/index.js';
 import { Engine, ResourceManager } from '../src/runtime/index.js';
 import { medianOf } from '../src/observatory/metrics/index.js';
+import { numberOption, parseBenchArgs, type BenchUsage } from './args.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
-  return v;
-}
+const usage: BenchUsage = {
+  script: 'bench/engine.ts',
+  about:
+    'Per-task overhead of a graph of N nodes (wide: N-1 independent leaves joined by one;\n' +
+    'deep: a chain of N) and VM iterations per second of trivial sync and async agents (plus\n' +
+    'one with per-iteration constraints, and a plain-loop baseline). Prints the parameters,\n' +
+    'the machine and a table of medians. Never fails on time.',
+  options: [
+    ['--reps <n>', 'timed runs per case after a warm-up, the median reported (default 7)'],
+    ['--nodes <n>', 'nodes of the wide and the deep graph (default 10000)'],
+    ['--iterations <n>', 'iterations of each VM agent (default 1000000)'],
+    ['--json', 'print the result as JSON'],
+  ],
+};
 
-const reps = arg('reps', 7);
-const nodes = arg('nodes', 10_000);
-const iterations = arg('iterations', 1_000_000);
-const json = process.argv.includes('--json');
+const values = parseBenchArgs(usage, {
+  options: {
+    reps: { type: 'string', default: '7' },
+    nodes: { type: 'string', default: '10000' },
+    iterations: { type: 'string', default: '1000000' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const reps = numberOption(usage, '--reps', values.reps, { integer: true, min: 1 });
+const nodes = numberOption(usage, '--nodes', values.nodes, { integer: true, min: 2 });
+const iterations = numberOption(usage, '--iterations', values.iterations, {
+  integer: true,
+  min: 1,
+});
+const json = values.json;
 
 async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
   await fn(); // warm-up

@@ -5,7 +5,7 @@
  * and a table; `--json` prints JSON. Never passes or fails on a time.
  *
  *   npx tsx bench/fireflies.ts [--sides 100,316,1000] [--sim 20] [--warmup 5] [--repeat 1]
- *                              [--no-kernel] [--json]
+ *                              [--no-kernel] [--in-process] [--json]     (--help lists them)
  *
  * `--repeat N` runs every row N times, runtime and kernel alternating, and prints the median
  * with the range and the median of the paired runtime/kernel ratios (each pair ran back to
@@ -19,15 +19,36 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { FireflyExperiment } from '../src/observatory/experiments/firefly-experiment.js';
 import { FireflyKernel } from '../src/observatory/experiments/firefly-kernel.js';
 import { resolveModelParams } from '../src/observatory/experiments/firefly-params.js';
 import { TorusTopology } from '../src/observatory/topology.js';
 import { SeededRng } from '../src/runtime/rng.js';
 import { medianOf } from '../src/observatory/metrics/index.js';
+import { numberOption, parseBenchArgs, type BenchUsage } from './args.js';
 
-const { values } = parseArgs({
+const usage: BenchUsage = {
+  script: 'bench/fireflies.ts',
+  about:
+    'Simulated seconds per wall second of the firefly experiment on the virtual clock,\n' +
+    'headless, through the runtime path (every agent a VM-mode task over DirectChannels), with\n' +
+    'the reference kernel beside it for scale; seed 1, default model. Each run in a child\n' +
+    'process of its own. Prints the parameters, the machine and a table. Never fails on time.',
+  options: [
+    [
+      '--sides <list>',
+      'grid sides, comma-separated; side s runs s x s agents (default 100,316,1000)',
+    ],
+    ['--sim <s>', 'simulated seconds measured per run (default 20)'],
+    ['--warmup <s>', 'simulated seconds run before measuring (default 5)'],
+    ['--repeat <n>', 'runs per row: medians, ranges, paired runtime/kernel ratios (default 1)'],
+    ['--no-kernel', 'leave out the reference kernel rows'],
+    ['--in-process', 'run every row in this process, not one child process per run'],
+    ['--json', 'print the result as JSON'],
+  ],
+};
+
+const values = parseBenchArgs(usage, {
   options: {
     sides: { type: 'string', default: '100,316,1000' },
     sim: { type: 'string', default: '20' },
@@ -40,15 +61,13 @@ const { values } = parseArgs({
     row: { type: 'string' },
   },
 });
-const sides = values.sides.split(',').map(Number);
-const simS = Number(values.sim);
-const warmupS = Number(values.warmup);
+const sides = values.sides
+  .split(',')
+  .map((side) => numberOption(usage, '--sides', side.trim(), { integer: true, min: 1 }));
+const simS = numberOption(usage, '--sim', values.sim, { min: 0, exclusive: true });
+const warmupS = numberOption(usage, '--warmup', values.warmup, { min: 0 });
 const withKernel = !values['no-kernel'];
-const repeat = Number(values.repeat);
-if (!Number.isInteger(repeat) || repeat < 1) {
-  console.error(`bench/fireflies: --repeat must be an integer >= 1, got ${values.repeat}`);
-  process.exit(2);
-}
+const repeat = numberOption(usage, '--repeat', values.repeat, { integer: true, min: 1 });
 
 interface Row {
   path: 'runtime' | 'kernel';
