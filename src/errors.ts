@@ -31,6 +31,8 @@ export const ErrorCode = {
   NOT_CONNECTED: 'CASCADE_ERR_NOT_CONNECTED',
   /** A second receiver waited on a DirectChannel, which has exactly one receiver. */
   CHANNEL_BUSY: 'CASCADE_ERR_CHANNEL_BUSY',
+  /** The main side of a worker uplink refused a subscription, or could not make it. */
+  SUBSCRIBE_REFUSED: 'CASCADE_ERR_SUBSCRIBE_REFUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -136,5 +138,25 @@ export class ClosedError extends CascadeError {
 export class TimeoutError extends CascadeError {
   constructor(what: string, timeoutMs: number) {
     super(ErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, { what, timeoutMs });
+  }
+}
+
+/**
+ * A subscription a worker asked for through its uplink was refused by the bridge
+ * (`allowSubscribe`) or failed on the main connector. An error crosses the thread boundary
+ * only as text, so the main side's code, when it had one, is kept in `details.remoteCode`.
+ *
+ * @example
+ * ```ts
+ * throw new SubscribeRefusedError('uplink', 'secrets/#', 'not allowed');
+ * ```
+ */
+export class SubscribeRefusedError extends CascadeError {
+  constructor(connector: string, pattern: string, reason: string, remoteCode?: string) {
+    super(
+      ErrorCode.SUBSCRIBE_REFUSED,
+      `subscription to ${pattern} refused (connector ${connector}): ${reason}`,
+      { connector, pattern, reason, ...(remoteCode !== undefined && { remoteCode }) },
+    );
   }
 }

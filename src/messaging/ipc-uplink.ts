@@ -18,12 +18,15 @@
  *   after it (by anyone) reach it; retained messages arrive before live ones [CON-4].
  * - [UPL-4] Bad input from the port (an unknown message, a bad topic) is counted and
  *   reported on the event bus, never thrown into the event loop.
+ * - [UPL-5] A subscription the main side refuses or fails rejects `ready` with a
+ *   SubscribeRefusedError (code CASCADE_ERR_SUBSCRIBE_REFUSED, the main side's error code in
+ *   `details.remoteCode` when it had one), also reported as a SubscribeFailed event.
  *
  * Wire messages (structured clone): up `batch | sub | unsub | bye`, down `ack | suback |
  * subfail | msg | closed`.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { ClosedError, InvalidArgumentError } from '../errors.js';
+import { ClosedError, InvalidArgumentError, SubscribeRefusedError } from '../errors.js';
 import { EventBus } from '../runtime/event-bus.js';
 import type {
   Connector,
@@ -44,7 +47,7 @@ type UpMessage =
 type DownMessage =
   | { type: 'ack'; count: number }
   | { type: 'suback'; id: number }
-  | { type: 'subfail'; id: number; message: string }
+  | { type: 'subfail'; id: number; message: string; code?: string }
   | { type: 'msg'; id: number; topic: string; payload: unknown }
   | { type: 'closed' };
 
@@ -306,7 +309,8 @@ export class IpcUplinkConnector implements Connector {
         const sub = this.#subs.get(m.id);
         if (sub === undefined) return;
         this.#subs.delete(m.id);
-        const error = new Error(m.message);
+        // [UPL-5] a typed error with a code; the main side's own code, if any, comes along
+        const error = new SubscribeRefusedError(this.name, sub.pattern, m.message, m.code);
         this.events.emit({
           type: 'SubscribeFailed',
           connector: this.name,
@@ -371,6 +375,17 @@ export class IpcUplinkConnector implements Connector {
     this.#flushWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** A subscription failure as it crosses to the worker: the message, and the code if any. */
+function subfail(id: number, error: unknown): DownMessage {
+  const code = (error as { code?: unknown } | null)?.code;
+  return {
+    type: 'subfail',
+    id,
+    message: error instanceof Error ? error.message : String(error),
+    ...(typeof code === 'string' && { code }),
+  };
 }
 
 /** Options of {@link bridgeUplink}. */
@@ -467,7 +482,7 @@ export function bridgeUplink(
 
   const onSub = (id: number, pattern: string): void => {
     if (allow !== undefined && !allow(pattern)) {
-      post({ type: 'subfail', id, message: `subscription to ${pattern} not allowed` });
+      post({ type: 'subfail', id, message: 'not allowed by the bridge' });
       return;
     }
     try {
@@ -479,15 +494,11 @@ export function bridgeUplink(
       const ready = sub.ready ?? RESOLVED;
       ready.then(
         () => post({ type: 'suback', id }),
-        (error: unknown) => post({ type: 'subfail', id, message: String(error) }),
+        (error: unknown) => post(subfail(id, error)),
       );
     } catch (error) {
       events.emit({ type: 'SubscribeFailed', connector: name, pattern, error });
-      post({
-        type: 'subfail',
-        id,
-        message: error instanceof Error ? error.message : String(error),
-      });
+      post(subfail(id, error));
     }
   };
 

@@ -17,6 +17,7 @@ import {
   bridgeUplink,
 } from '../../src/messaging/index.js';
 import { describeConnector, eventually } from './connector.conformance.js';
+import { CascadeError, ErrorCode, SubscribeRefusedError } from '../../src/errors.js';
 
 describeConnector('IpcUplinkConnector', async () => {
   const failures = new EventBus<MessagingEvent>();
@@ -186,6 +187,48 @@ describe('uplink failure paths [UPL-4]', () => {
     ]);
     await eventually(() => bridge.stats.failed === 2);
     expect(bridgeEvents.map((e) => e.type)).toEqual(['PublishFailed', 'PublishFailed']);
+    await uplink.disconnect();
+    bridge.close();
+  });
+
+  it('a refused subscription rejects with a typed error with a code [UPL-5]', async () => {
+    const bus = new LocalBus({ broker: new LocalBroker() });
+    await bus.connect();
+    const { port1, port2 } = new MessageChannel();
+    const bridge = bridgeUplink(port1, bus, { allowSubscribe: (p) => p.startsWith('control/') });
+    const uplink = new IpcUplinkConnector({ port: port2, name: 'shard-1' });
+    const events: MessagingEvent[] = [];
+    uplink.events.on((e) => void events.push(e));
+    await uplink.connect();
+    const error = await uplink
+      .subscribe('secrets/#', () => {})
+      .ready!.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(SubscribeRefusedError);
+    expect(error).toBeInstanceOf(CascadeError);
+    expect(error).toMatchObject({
+      name: 'SubscribeRefusedError',
+      code: ErrorCode.SUBSCRIBE_REFUSED,
+      message: 'subscription to secrets/# refused (connector shard-1): not allowed by the bridge',
+      details: { connector: 'shard-1', pattern: 'secrets/#', reason: 'not allowed by the bridge' },
+    });
+    expect(events).toEqual([expect.objectContaining({ type: 'SubscribeFailed', error })]);
+    await uplink.disconnect();
+    bridge.close();
+  });
+
+  it("a subscription the main connector fails carries the main side's code [UPL-5]", async () => {
+    const bus = new LocalBus({ broker: new LocalBroker(), name: 'main' }); // never connected
+    const { port1, port2 } = new MessageChannel();
+    const bridge = bridgeUplink(port1, bus);
+    const uplink = new IpcUplinkConnector({ port: port2 });
+    await uplink.connect();
+    await expect(uplink.subscribe('control/#', () => {}).ready).rejects.toMatchObject({
+      code: ErrorCode.SUBSCRIBE_REFUSED,
+      details: { pattern: 'control/#', remoteCode: ErrorCode.NOT_CONNECTED },
+    });
     await uplink.disconnect();
     bridge.close();
   });
