@@ -16,7 +16,7 @@ describe('cascade diag headless', () => {
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('t='));
     expect(lines.length).toBeGreaterThanOrEqual(1);
     expect(lines[0]).toMatch(
-      /agents=400 R=\d\.\d{3} flashes\/s=\d+ \(N\/T=80\) sim\/wall=[\d.]+x lag p99=[\d.]+ms/,
+      /agents=400 R=\d\.\d{3} flashes\/s=\d+ N\/T=80 speed=x10 achieved=x[\d.]+ lag_p99=[\d.]+ms/,
     );
     expect(r.stdout).toMatch(/cascade fireflies: 400 agents \(20x20\), real clock x10/);
     expect(r.stdout).not.toContain('\x1b');

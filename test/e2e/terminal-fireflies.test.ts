@@ -18,9 +18,12 @@ const dir = mkdtempSync(join(tmpdir(), 'cascade-ff-term-'));
 
 /** A 256-colour background escape: how the grid's cells are drawn (cell mode: coloured spaces). */
 const BACKGROUND = '\x1b[48;5;';
-/** The status bar of the live view, e.g. ` agents 900  R 0.617 ██████░░░░  flashes/s 42  fps 30.0  sim 37.6s`. */
+/**
+ * The status bar of the live view, two lines: e.g. ` agents 900  R 0.617 ██████░░░░  flashes/s 42
+ * fps 30.0  sim 37.6s` and ` real clock x10   space pause  +/- speed  q quit`.
+ */
 const STATUS_BAR =
-  /^ agents 900 {2}R [01]\.\d{3} [█░]{10} {2}flashes\/s \d+ {2}fps \d+\.\d {2}sim \d+\.\ds {2}real x10\b/m;
+  /^ agents 900 {2}R [01]\.\d{3} [█░]{10} {2}flashes\/s \d+ {2}fps \d+\.\d {2}sim \d+\.\ds.*\n {1,8}real clock x10\b/m;
 
 const tmux = (...args: string[]): string => term.tmux(...args);
 
@@ -77,7 +80,7 @@ describe('cascade fireflies in a terminal', () => {
     await waitFor('the grid and the status bar', liveViewShows);
     expect(terminalState()).toBe('1 0'); // alternate screen, cursor hidden
     // the status bar moves: simulated time advances between two captures
-    const simOf = (s: string): number => Number(/ sim (\d+\.\d)s /.exec(s)?.[1]);
+    const simOf = (s: string): number => Number(/ sim (\d+\.\d)s\b/.exec(s)?.[1]);
     const sim0 = simOf(screen());
     await waitFor('simulated time to advance', () => simOf(screen()) > sim0);
 

@@ -76,7 +76,14 @@ export function parseFirefliesFlags(
       `--refractory (${flags.refractory} s) must be smaller than --period (${flags.period} s)`,
     );
   }
-  // the model's own checks, as a usage error
+  if (jitterMs >= periodMs) {
+    throw new UsageError(
+      `--jitter (${flags.jitter} s) must be smaller than --period (${flags.period} s)`,
+    );
+  }
+  // The model's own checks. Every rule it has is checked above, in the options' names and
+  // seconds; one it gains later still ends as a usage error naming the option, if in its
+  // milliseconds.
   try {
     resolveModelParams({
       periodMs,
@@ -85,7 +92,9 @@ export function parseFirefliesFlags(
       ...(refractoryMs !== undefined && { refractoryMs }),
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const option = (error as { details?: { option?: unknown } }).details?.option;
+    const name = typeof option === 'string' ? `--${option}: ` : '';
+    throw new UsageError(`${name}${(error as Error).message}`);
   }
   if (flags.clock !== 'real' && flags.clock !== 'virtual') {
     throw new UsageError(`--clock must be "real" or "virtual", got "${flags.clock}"`);
@@ -110,7 +119,8 @@ export function parseFirefliesFlags(
     nudgeMs,
     jitterMs,
     ...(refractoryMs !== undefined && { refractoryMs }),
-    seed: parseNumber('--seed', flags.seed, { integer: true, min: 0 }),
+    // the generator keeps 32 bits of the seed: a larger one would repeat a smaller one's run
+    seed: parseNumber('--seed', flags.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
     clock: flags.clock,
     speed,
     ...(flags.limit !== undefined && {
@@ -241,6 +251,8 @@ export async function executeFireflies(flags: FirefliesFlags): Promise<FireflyRu
       ...(stdout.columns !== undefined && { columns: stdout.columns }),
       ...(stdout.rows !== undefined && { rows: stdout.rows }),
       signal: ac.signal,
+      // the live view's keys (space, +/-, q) when stdin is a terminal too
+      ...(isTTY && process.stdin.isTTY && { keys: process.stdin }),
       // truecolor when the terminal says it has it (a smoother dark end of the palette)
       colors: /^(truecolor|24bit)$/i.test(process.env.COLORTERM ?? '') ? 'truecolor' : '256',
       ...(options.visualize === false && {

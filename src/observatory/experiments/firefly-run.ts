@@ -151,6 +151,7 @@ class FireflySource implements GridSource {
       agents: exp.agents,
       r: this.r,
       flashesPerSec: this.flashesPerSec,
+      nominalFlashesPerSec: (exp.agents * 1000) / exp.periodMs,
       simTimeMs: exp.now(),
       clock: exp.clockKind,
       speed: exp.speed,

@@ -39,6 +39,8 @@ export interface GridStatus {
   simTimeMs: number;
   /** Which clock drives the source. */
   clock: 'real' | 'virtual';
+  /** The nominal flashes per second (N / T), for comparison in the progress line. */
+  nominalFlashesPerSec?: number;
   /** Simulated ms per wall ms asked for. */
   speed: number;
   /** Simulated ms per unpaused wall ms over the last second (omit when not measured). */

@@ -116,8 +116,12 @@ export function formatProgressLine(status: GridStatus, view: ViewFigures): strin
   let line =
     `t=${(status.simTimeMs / 1000).toFixed(1)}s agents=${status.agents} R=${status.r.toFixed(3)}` +
     ` flashes/s=${Math.round(status.flashesPerSec)}`;
-  if (status.clock === 'real') line += ` speed=x${formatSpeed(status.speed)}`;
+  if (status.nominalFlashesPerSec !== undefined) {
+    line += ` N/T=${Math.round(status.nominalFlashesPerSec)}`;
+  }
+  // the pace, from sources that measure it (a paced run)
   if (status.achievedSpeed !== undefined && Number.isFinite(status.achievedSpeed)) {
+    if (status.clock === 'real') line += ` speed=x${formatSpeed(status.speed)}`;
     line += ` achieved=x${formatSpeed(status.achievedSpeed)}`;
   }
   if (status.lagging === true) line += ` behind=${((status.behindMs ?? 0) / 1000).toFixed(1)}s`;
@@ -130,7 +134,8 @@ export function formatProgressLine(status: GridStatus, view: ViewFigures): strin
   return line;
 }
 
+/** 20, 7.4, 0.25, 12.7, 4100: three significant digits, whole numbers from 1000 up. */
 function formatSpeed(speed: number): string {
   if (Number.isInteger(speed) || speed >= 1000) return String(Math.round(speed));
-  return speed >= 10 ? speed.toFixed(1) : speed.toFixed(2);
+  return String(Number(speed.toPrecision(3)));
 }

@@ -237,10 +237,10 @@ describe('the clock line and the progress line show the pace [STAT-3]', () => {
   it('says asked, achieved and how far behind when the run cannot keep up', () => {
     const lagging = { ...base, achievedSpeed: 7.4, behindMs: 12_300, lagging: true, keys: true };
     expect(formatClockBar(lagging, 200)).toBe(
-      ' real clock x20 asked, x7.40 achieved, 12.3 s behind   space pause  +/- speed  q quit',
+      ' real clock x20 asked, x7.4 achieved, 12.3 s behind   space pause  +/- speed  q quit',
     );
     expect(formatProgressLine(lagging, { fps: 0, lagP99Ms: 1.5 })).toBe(
-      't=12.0s agents=100 R=0.500 flashes/s=20 speed=x20 achieved=x7.40 behind=12.3s lag_p99=1.50ms',
+      't=12.0s agents=100 R=0.500 flashes/s=20 speed=x20 achieved=x7.4 behind=12.3s lag_p99=1.50ms',
     );
     const keeping = { ...base, achievedSpeed: 19.9, behindMs: 3, lagging: false };
     expect(formatClockBar(keeping, 200)).toBe(' real clock x20');
