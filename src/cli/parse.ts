@@ -24,22 +24,36 @@ export interface NumberRule {
  */
 export function parseNumber(option: string, text: string, rule: NumberRule): number {
   const value = Number(text);
+  // Number() also reads '1e4', '0x10', '0b11' and '1.0' as integers: an integer option takes
+  // plain decimal digits only, so what the user typed is what the run uses
+  const digits = /^-?\d+$/.test(text.trim());
   const bad =
     text.trim() === '' ||
     !Number.isFinite(value) ||
-    (rule.integer === true && !Number.isInteger(value)) ||
+    (rule.integer === true && (!digits || !Number.isSafeInteger(value))) ||
     (rule.exclusive === true ? value <= rule.min : value < rule.min) ||
     (rule.max !== undefined && value > rule.max);
   if (bad) {
     const kind = rule.integer === true ? 'an integer' : 'a number';
     const range = `${rule.exclusive === true ? '>' : '>='} ${rule.min}`;
     const max = rule.max === undefined ? '' : ` and <= ${rule.max}`;
-    throw new UsageError(`${option} must be ${kind} ${range}${max}, got "${text}"`);
+    const hint =
+      rule.integer !== true || !Number.isFinite(value)
+        ? ''
+        : !digits
+          ? ' (write an integer in plain decimal digits)'
+          : !Number.isSafeInteger(value)
+            ? ` (at most ${Number.MAX_SAFE_INTEGER})`
+            : '';
+    throw new UsageError(`${option} must be ${kind} ${range}${max}, got "${text}"${hint}`);
   }
   return value;
 }
 
-/** The largest grid the commands accept (4096 x 4096); a million agents already need ~3 GB. */
+/**
+ * The largest grid the commands accept (4096 x 4096). Whether a grid fits in this process's
+ * heap is checked separately, before the run (memory-estimate.ts).
+ */
 export const MAX_GRID_CELLS = 4096 * 4096;
 
 /**

@@ -24,6 +24,14 @@ describe('cascade fireflies', () => {
     [['--grid', '100000x100000'], /--grid 100000x100000 has 10000000000 cells; at most 16777216/],
     [['--agents', '1e12'], /--agents must be an integer >= 1 and <= 16777216/],
     [['--clock', 'virtual', '--speed', '3'], /--speed applies to --clock real/],
+    [['--jitter', '10'], /^cascade: --jitter \(10 s\) must be smaller than --period \(5 s\)\n$/],
+    [
+      ['--agents', '1e4'],
+      /--agents must be .*, got "1e4" \(write an integer in plain decimal digits\)/,
+    ],
+    [['--agents', '0x10'], /--agents must be .*, got "0x10" \(write an integer in plain decimal/],
+    [['--seed', '1e2'], /--seed must be an integer >= 0 and <= 4294967295, got "1e2"/],
+    [['--limit', '2.0'], /--limit must be an integer >= 1, got "2\.0"/],
   ])('rejects %j with exit code 2 and a clear message, before starting', (args, message) => {
     const r = run(args);
     expect(r.code).toBe(2);
