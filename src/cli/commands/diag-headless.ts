@@ -21,7 +21,9 @@ export function registerHeadless(diag: Command): void {
         'the full firefly experiment without rendering: flashes/s against N/period and ' +
           'event-loop lag each second, then a summary',
       ),
+    // headless, so never until Ctrl+C by default
+    { duration: '60' },
   ).action(async (flags: FirefliesFlags) => {
-    await executeFireflies({ ...flags, visualize: false });
+    await executeFireflies({ ...flags, visualize: false }, 'cascade diag headless');
   });
 }

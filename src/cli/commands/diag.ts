@@ -16,6 +16,7 @@ import {
 import { parseGrid, parseNumber } from '../parse.js';
 import { registerHeadless } from './diag-headless.js';
 import { checkWritableFile } from '../writable-path.js';
+import { plural } from '../plural.js';
 
 /** The subcommands of `cascade diag`. */
 const diagSubcommands: Array<(diag: Command) => void> = [registerRenderer, registerHeadless];
@@ -111,7 +112,7 @@ function registerRenderer(diag: Command): void {
 function formatSummary(r: RendererDiagResult): string {
   const ms = (v: number): string => (Number.isNaN(v) ? '-' : `${v.toFixed(2)} ms`);
   return (
-    `cascade diag renderer: ${r.sources} sources x ${r.rate}/s on ${r.grid}, ` +
+    `cascade diag renderer: ${plural(r.sources, 'source')} x ${r.rate}/s on ${r.grid}, ` +
     `${(r.wallMs / 1000).toFixed(1)} s${r.interrupted ? ' (interrupted)' : ''}\n` +
     `  frames ${r.frames}  fps ${r.fps.toFixed(1)} (target ${r.targetFps})  flashes ${r.flashes}\n` +
     `  flush p99 ${ms(r.flushP99Ms)}  render jitter p99 ${ms(r.renderJitterP99Ms)}` +

@@ -12,6 +12,7 @@ import { MAX_GRID_CELLS, parseGrid, parseNumber } from '../parse.js';
 import { UsageError } from '../usage-error.js';
 import { checkWritableFile } from '../writable-path.js';
 import { checkHeapFor } from '../memory-estimate.js';
+import { listOf, plural } from '../plural.js';
 
 export interface FirefliesFlags {
   agents?: string;
@@ -136,19 +137,20 @@ export function parseFirefliesFlags(
   };
 }
 
-/** The plain-text summary printed at the end of a run. */
-export function formatFireflySummary(s: FireflyRunSummary): string {
-  const t = (v: number | null): string => (v === null ? 'not reached' : `${v.toFixed(0)} s`);
+/**
+ * The plain-text summary printed at the end of a run, headed by the command that ran it
+ * (`cascade fireflies`, `cascade diag headless`, `cascade profile`).
+ */
+export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fireflies'): string {
   const lines = [
-    `cascade fireflies: ${s.agents} agents (${s.width}x${s.height}), ${s.clock} clock` +
+    `${command}: ${plural(s.agents, 'agent')} (${s.width}x${s.height}), ${s.clock} clock` +
       `${s.clock === 'real' && s.speed !== 1 ? ` x${s.speed}` : ''}, seed ${s.seed}` +
       `${s.cancelled ? ' (stopped by Ctrl+C)' : ''}`,
     `  simulated ${(s.simTimeMs / 1000).toFixed(1)} s in ${(s.wallMs / 1000).toFixed(1)} s wall ` +
       `(${s.simSecondsPerWallSecond.toFixed(2)} sim s per wall s)`,
     `  flashes ${s.flashes}, ${s.flashesPerSec.toFixed(1)}/s (nominal N/T ${s.expectedFlashesPerSec.toFixed(1)}/s)`,
     `  pulses discarded in refractory ${s.discardedPulses}, dropped by a full inbox ${s.droppedPulses}`,
-    `  R final ${s.finalR.toFixed(3)}  reached 0.5 at ${t(s.rReached['0.5'])}, ` +
-      `0.8 at ${t(s.rReached['0.8'])}, 0.9 at ${t(s.rReached['0.9'])}`,
+    `  R final ${s.finalR.toFixed(3)}; ${formatReached(s.rReached)}`,
     `  event-loop lag p99 ${s.eventLoopLagP99Ms.toFixed(1)} ms (max ${s.eventLoopLagMaxMs.toFixed(1)} ms)`,
   ];
   if (s.view !== null) {
@@ -159,20 +161,47 @@ export function formatFireflySummary(s: FireflyRunSummary): string {
             `${s.view.renderJitterP99Ms.toFixed(1)} ms, flush p99 ${s.view.flushP99Ms.toFixed(2)} ms`,
     );
   }
-  if (s.failedAgents > 0) lines.push(`  WARNING: ${s.failedAgents} agent runs failed`);
+  if (s.failedAgents > 0) {
+    lines.push(`  WARNING: ${plural(s.failedAgents, 'agent run')} failed`);
+  }
   return lines.join('\n') + '\n';
+}
+
+/** "reached 0.5 at 47 s, 0.8 at 106 s; R 0.9 not reached" */
+function formatReached(reached: FireflyRunSummary['rReached']): string {
+  const levels = ['0.5', '0.8', '0.9'] as const;
+  const hit: string[] = [];
+  const missed: string[] = [];
+  for (const level of levels) {
+    const t = reached[level];
+    if (t === null) missed.push(level);
+    else hit.push(`${level} at ${t.toFixed(0)} s`);
+  }
+  const parts: string[] = [];
+  if (hit.length > 0) parts.push(`reached ${hit.join(', ')}`);
+  if (missed.length > 0) parts.push(`R ${listOf(missed)} not reached`);
+  return parts.join('; ');
+}
+
+/** Defaults that differ between the commands sharing the experiment's options. */
+export interface FireflyOptionDefaults {
+  /** Simulated seconds; when absent: until Ctrl+C with the view in a terminal, 60 otherwise. */
+  duration?: string;
+  /** Default 'real'. */
+  clock?: 'real' | 'virtual';
 }
 
 /**
  * The experiment's options, shared by `cascade fireflies`, `cascade diag headless` and
- * `cascade profile`.
+ * `cascade profile`; `defaults` are those of the command, so its --help states them.
  *
  * @example
  * ```ts
- * addFireflyOptions(program.command('fireflies'));
+ * addFireflyOptions(program.command('profile'), { duration: '60', clock: 'virtual' });
  * ```
  */
-export function addFireflyOptions(command: Command): Command {
+export function addFireflyOptions(command: Command, defaults: FireflyOptionDefaults = {}): Command {
+  const duration = 'simulated seconds to run';
   return command
     .option('--agents <n>', 'number of agents, a perfect square (default 2500 = 50x50)')
     .option('--grid <WxH>', 'grid size, e.g. 100x100 (instead of --agents)')
@@ -182,10 +211,17 @@ export function addFireflyOptions(command: Command): Command {
     .option('--jitter <seconds>', 'phase after a flash is uniform in [0, jitter)', '0.1')
     .option(
       '--duration <seconds>',
-      'simulated seconds to run (default: until Ctrl+C in a terminal, 60 otherwise)',
+      defaults.duration === undefined
+        ? `${duration} (default: until Ctrl+C when the view is in a terminal, 60 otherwise)`
+        : duration,
+      defaults.duration,
     )
     .option('--seed <n>', 'random seed (start phases, jitter)', '1')
-    .option('--clock <kind>', 'real (wall time) or virtual (as fast as possible)', 'real')
+    .option(
+      '--clock <kind>',
+      'real (wall time) or virtual (as fast as possible)',
+      defaults.clock ?? 'real',
+    )
     .option('--speed <x>', 'real clock: simulated seconds per wall second', '1')
     .option('--limit <n>', 'global concurrency limit: agents inside a step at once (cpu_slot)')
     .option('--log <file>', 'write metrics as JSONL, one line per second')
@@ -219,14 +255,17 @@ export function register(program: Command): void {
 
 /**
  * Parse the flags, run the experiment until its duration or Ctrl+C, print the summary (text
- * or `--json`). Shared by `fireflies`, `diag headless` and `profile`.
+ * or `--json`, headed by `command`). Shared by `fireflies`, `diag headless` and `profile`.
  *
  * @example
  * ```ts
  * await executeFireflies({ ...flags, visualize: false });
  * ```
  */
-export async function executeFireflies(flags: FirefliesFlags): Promise<FireflyRunSummary> {
+export async function executeFireflies(
+  flags: FirefliesFlags,
+  command = 'cascade fireflies',
+): Promise<FireflyRunSummary> {
   const stdout = process.stdout;
   const isTTY = stdout.isTTY === true;
   const options = parseFirefliesFlags(flags, isTTY);
@@ -264,7 +303,7 @@ export async function executeFireflies(flags: FirefliesFlags): Promise<FireflyRu
     process.off('SIGTERM', stop);
   }
   stdout.write(
-    flags.json === true ? `${JSON.stringify(summary)}\n` : formatFireflySummary(summary),
+    flags.json === true ? `${JSON.stringify(summary)}\n` : formatFireflySummary(summary, command),
   );
   return summary;
 }
