@@ -72,4 +72,52 @@ describe('formatFireflySummary', () => {
       /^cascade diag headless: 2500 agents \(50x50\), virtual clock, seed 1\n/,
     );
   });
+
+  it('prints nothing about pace on the virtual clock (pace null)', () => {
+    const text = formatFireflySummary(summary({ pace: null }));
+    expect(text).not.toMatch(/pace|keep up/);
+  });
+
+  it("the real clock's pace: asked, achieved, behind at the end and the worst", () => {
+    const text = formatFireflySummary(
+      summary({
+        clock: 'real',
+        speed: 20,
+        pace: {
+          asked: 20,
+          achieved: 7.43,
+          behindMs: 12_300,
+          maxBehindMs: 14_000,
+          pausedMs: 0,
+          lagging: false,
+        },
+      }),
+    );
+    expect(text).toContain(
+      '\n  pace: x20 asked, x7.4 achieved, 12.3 s behind at the end (worst 14.0 s)\n',
+    );
+    expect(text).not.toContain('keep up');
+  });
+
+  it('says when the machine could not keep up, and that the results are unaffected', () => {
+    const text = formatFireflySummary(
+      summary({
+        clock: 'real',
+        speed: 100,
+        pace: {
+          asked: 100,
+          achieved: 0.58,
+          behindMs: 95_000,
+          maxBehindMs: 95_000,
+          pausedMs: 4_200,
+          lagging: true,
+        },
+      }),
+    );
+    expect(text).toContain(
+      '\n  pace: x100 asked, x0.58 achieved, 95.0 s behind at the end (worst 95.0 s), paused 4.2 s\n',
+    );
+    expect(text).toMatch(/WARNING: this machine could not keep up with x100/);
+    expect(text).toMatch(/results are unaffected: simulated time is paced, never reshaped/);
+  });
 });

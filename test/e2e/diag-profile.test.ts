@@ -82,7 +82,7 @@ describe('cascade profile', () => {
     const r = run(['profile', '--help']);
     expect(r.code).toBe(0);
     const help = r.stdout.replace(/\s+/g, ' ');
-    expect(help).toContain('--duration <seconds> simulated seconds to run (default: "60")');
+    expect(help).toMatch(/--duration <seconds> simulated seconds to run;[^)]*\(default: "60"\)/);
     expect(help).toContain('(default: "virtual")');
     expect(help.match(/default[^)]*\b10\b/g)).toBeNull();
     expect(help).not.toContain('Ctrl+C');

@@ -107,3 +107,15 @@ describe('cascade fireflies', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/event_loop_lag_ms/);
   });
 });
+
+describe('cascade fireflies --help', () => {
+  it('says --duration is simulated time and what --speed means', () => {
+    const help = runCli(['fireflies', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(
+      /--duration <seconds> simulated seconds to run; on the real clock a run that cannot keep up takes longer in wall time/,
+    );
+    expect(help).toMatch(
+      /--speed <x> real clock: simulated seconds per wall second \(in the view, the keys \+ and - change it\)/,
+    );
+  });
+});

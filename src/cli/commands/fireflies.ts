@@ -7,7 +7,11 @@ import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
 import { runFireflies, resolveModelParams } from '../../observatory/index.js';
-import type { FireflyRunOptions, FireflyRunSummary } from '../../observatory/index.js';
+import type {
+  FireflyPaceSummary,
+  FireflyRunOptions,
+  FireflyRunSummary,
+} from '../../observatory/index.js';
 import { MAX_GRID_CELLS, parseGrid, parseNumber } from '../parse.js';
 import { UsageError } from '../usage-error.js';
 import { checkWritableFile } from '../writable-path.js';
@@ -153,6 +157,7 @@ export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fi
     `  R final ${s.finalR.toFixed(3)}; ${formatReached(s.rReached)}`,
     `  event-loop lag p99 ${s.eventLoopLagP99Ms.toFixed(1)} ms (max ${s.eventLoopLagMaxMs.toFixed(1)} ms)`,
   ];
+  if (s.pace !== null) lines.push(...formatPace(s.pace));
   if (s.view !== null) {
     lines.push(
       s.view.frames === 0
@@ -165,6 +170,26 @@ export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fi
     lines.push(`  WARNING: ${plural(s.failedAgents, 'agent run')} failed`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The real clock's pace: asked and achieved speed, how far behind its paced target the
+ * simulation ended and its worst lag; a warning when it fell behind.
+ */
+function formatPace(p: FireflyPaceSummary): string[] {
+  const x = (v: number): string => `x${v >= 1 ? v.toFixed(1) : v.toFixed(2)}`;
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  const lines = [
+    `  pace: x${p.asked} asked, ${x(p.achieved)} achieved, ${s(p.behindMs)} behind at the end ` +
+      `(worst ${s(p.maxBehindMs)})${p.pausedMs > 0 ? `, paused ${s(p.pausedMs)}` : ''}`,
+  ];
+  if (p.lagging) {
+    lines.push(
+      `  WARNING: this machine could not keep up with x${p.asked}: the run took longer in wall ` +
+        'time than asked. The results are unaffected: simulated time is paced, never reshaped.',
+    );
+  }
+  return lines;
 }
 
 /** "reached 0.5 at 47 s, 0.8 at 106 s; R 0.9 not reached" */
@@ -201,7 +226,9 @@ export interface FireflyOptionDefaults {
  * ```
  */
 export function addFireflyOptions(command: Command, defaults: FireflyOptionDefaults = {}): Command {
-  const duration = 'simulated seconds to run';
+  const duration =
+    'simulated seconds to run; on the real clock a run that cannot keep up takes longer in ' +
+    'wall time';
   return command
     .option('--agents <n>', 'number of agents, a perfect square (default 2500 = 50x50)')
     .option('--grid <WxH>', 'grid size, e.g. 100x100 (instead of --agents)')
@@ -222,7 +249,11 @@ export function addFireflyOptions(command: Command, defaults: FireflyOptionDefau
       'real (wall time) or virtual (as fast as possible)',
       defaults.clock ?? 'real',
     )
-    .option('--speed <x>', 'real clock: simulated seconds per wall second', '1')
+    .option(
+      '--speed <x>',
+      'real clock: simulated seconds per wall second (in the view, the keys + and - change it)',
+      '1',
+    )
     .option('--limit <n>', 'global concurrency limit: agents inside a step at once (cpu_slot)')
     .option('--log <file>', 'write metrics as JSONL, one line per second')
     .option('--json', 'print the final summary as JSON')
