@@ -33,6 +33,30 @@ export const ErrorCode = {
   CHANNEL_BUSY: 'CASCADE_ERR_CHANNEL_BUSY',
   /** The main side of a worker uplink refused a subscription, or could not make it. */
   SUBSCRIBE_REFUSED: 'CASCADE_ERR_SUBSCRIBE_REFUSED',
+  /** A gateway was asked for `auth: { mode: 'none' }` on an address other than loopback. */
+  GATEWAY_INSECURE: 'CASCADE_ERR_GATEWAY_INSECURE',
+  /** A gateway connection had no bearer token, or one that does not verify. */
+  UNAUTHORIZED: 'CASCADE_ERR_UNAUTHORIZED',
+  /** A gateway session's role or topic ACL does not allow what it asked for. */
+  FORBIDDEN: 'CASCADE_ERR_FORBIDDEN',
+  /** A gateway client sent a text message that is not JSON, or a binary message. */
+  BAD_JSON: 'CASCADE_ERR_BAD_JSON',
+  /** A gateway client sent a JSON message whose `type` the protocol does not know. */
+  UNKNOWN_MESSAGE: 'CASCADE_ERR_UNKNOWN_MESSAGE',
+  /** A gateway client message of a known type breaks its schema. */
+  INVALID_MESSAGE: 'CASCADE_ERR_INVALID_MESSAGE',
+  /** A gateway client sent messages faster than its token bucket allows. */
+  RATE_LIMITED: 'CASCADE_ERR_RATE_LIMITED',
+  /** A gateway client asked for a stream this gateway does not serve. */
+  UNKNOWN_STREAM: 'CASCADE_ERR_UNKNOWN_STREAM',
+  /** A gateway control command that the command handler does not declare. */
+  UNKNOWN_COMMAND: 'CASCADE_ERR_UNKNOWN_COMMAND',
+  /** A gateway control command whose arguments break the command's schema. */
+  INVALID_COMMAND: 'CASCADE_ERR_INVALID_COMMAND',
+  /** A gateway control command that the command handler threw or rejected on. */
+  COMMAND_FAILED: 'CASCADE_ERR_COMMAND_FAILED',
+  /** A gateway session asked for more than a per-session limit allows. */
+  LIMIT_EXCEEDED: 'CASCADE_ERR_LIMIT_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

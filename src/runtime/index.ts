@@ -21,6 +21,6 @@ export { RealClock } from './real-clock.js';
 export { VirtualClock } from './virtual-clock.js';
 export { QueuedClock } from './queued-clock.js';
 export { TimerQueue, Timer } from './timer-queue.js';
-export { SeededRng } from './rng.js';
+export { SeededRng, counterUniform } from './rng.js';
 export { ReadyQueue, defaultReadyQueue } from './ready-queue.js';
 export type { ReadyQueueOptions } from './ready-queue.js';

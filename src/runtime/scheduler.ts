@@ -16,6 +16,11 @@
  * - [SCH-4] With a seed, `rng` yields the same sequence every run.
  * - [SCH-5] `pause()` stops simulated time after the tick being run; `resume()` goes on. A
  *   paused `runUntil` does not resolve until resumed (or stopped).
+ * - [SCH-6] `beforeTick(time)` runs once per visited tick, when the clock has reached it and
+ *   before any of its timers fire; what it wakes runs (at that time) before them too. A tick
+ *   asked for with `visit(time)` is visited even when no timer is due in it. Together they let
+ *   a caller deliver, at a tick's start, what the tick before produced (pulses with one tick
+ *   of delay, in an order that does not depend on the timers' order).
  */
 import { InvalidArgumentError } from '../errors.js';
 import { RealClock } from './real-clock.js';
@@ -44,6 +49,8 @@ export interface SchedulerOptions {
    * run (`new DirectChannel({ ready })`).
    */
   readyQueues?: readonly ReadyQueue[];
+  /** Called at the start of every visited tick, before its timers [SCH-6]. */
+  beforeTick?: (time: number) => void;
 }
 
 /** Counters a diagnostic can print. */
@@ -111,6 +118,11 @@ export class Scheduler {
   #loop: Promise<void> | null = null;
   /** Real clock: `runUntil` callers, earliest time first. */
   #untils: UntilWaiter[] = [];
+  readonly #beforeTick: ((time: number) => void) | null;
+  /** The earliest tick asked for by `visit` (Infinity: none) [SCH-6]. */
+  #visit = Infinity;
+  /** The last tick entered (its beforeTick ran). */
+  #entered = -Infinity;
 
   constructor(options: SchedulerOptions = {}) {
     const kind = options.clock ?? 'real';
@@ -133,6 +145,11 @@ export class Scheduler {
       throw new InvalidArgumentError('readyQueues', queues, 'must be an array of ReadyQueue');
     }
     this.#readyQueues = queues ?? null; // null: the default queue, looked up when needed
+    const beforeTick = options.beforeTick;
+    if (beforeTick !== undefined && typeof beforeTick !== 'function') {
+      throw new InvalidArgumentError('beforeTick', beforeTick, 'must be a function');
+    }
+    this.#beforeTick = beforeTick ?? null;
     this.kind = kind;
     this.seed = options.seed ?? 1;
     this.rng = new SeededRng(this.seed);
@@ -287,6 +304,43 @@ export class Scheduler {
     return this.clock.queue.size;
   }
 
+  /**
+   * Visit the tick of `time` even if no timer is due in it: its `beforeTick` runs [SCH-6]. A
+   * time at or before the current tick asks for nothing.
+   */
+  visit(time: number): void {
+    const queue = this.clock.queue;
+    const tick = queue.tickOf(time);
+    if (tick <= this.#entered || tick >= this.#visit) return;
+    this.#visit = tick;
+    const real = this.#real;
+    if (real !== null && tick < real.armedTick) this.#wakeUp(tick * queue.tickMs);
+  }
+
+  /** The next tick to visit: the earliest due timer's or the one asked for [SCH-6]. */
+  #nextTick(): number {
+    const tick = this.clock.queue.peekTick();
+    return tick < this.#visit ? tick : this.#visit;
+  }
+
+  /**
+   * The clock has reached `tick`: run its beforeTick (once) and what it woke, then take its
+   * timers, if any are due, as the current bucket [SCH-6].
+   */
+  async #enterTick(tick: number): Promise<void> {
+    if (tick > this.#entered) {
+      this.#entered = tick;
+      if (this.#visit <= tick) this.#visit = Infinity;
+      const before = this.#beforeTick;
+      if (before !== null) {
+        before(tick * this.clock.queue.tickMs);
+        await this.#settle();
+      }
+    }
+    const queue = this.clock.queue;
+    if (queue.peekTick() <= tick) this.#current = queue.popBucket();
+  }
+
   async #pumpVirtual(clock: VirtualClock, until: number): Promise<void> {
     const queue = clock.queue;
     const tickMs = queue.tickMs;
@@ -299,10 +353,11 @@ export class Scheduler {
           await this.#waitForWake(); // [SCH-5]
           continue;
         }
-        const tick = queue.peekTick();
+        const tick = this.#nextTick();
         if (tick === Infinity || tick * tickMs > until) break;
         clock.advanceTo(tick * tickMs);
-        this.#current = queue.popBucket();
+        await this.#enterTick(tick);
+        if (this.#current === null) continue;
       }
       await this.#runSlice();
     }
@@ -319,7 +374,7 @@ export class Scheduler {
     await this.#settle();
     while (!this.#stopped) {
       if (this.#current === null) {
-        const tick = queue.peekTick();
+        const tick = this.#nextTick();
         const due = tick * tickMs;
         const untils = this.#untils;
         const until = untils.length > 0 ? untils[0].time : Infinity;
@@ -342,7 +397,8 @@ export class Scheduler {
         }
         if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
         clock.advanceTo(due);
-        this.#current = queue.popBucket();
+        await this.#enterTick(tick);
+        if (this.#current === null) continue;
       }
       await this.#runSlice();
     }

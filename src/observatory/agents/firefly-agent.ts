@@ -12,7 +12,11 @@
  * - [FLY-2] sensitive: wait for a pulse or for phase = T; a pulse advances the phase by k
  *   (cycleStart -= k); reaching T flashes at once.
  * - [FLY-3] flash: telemetry `firefly/flash {agentId, t}` (fire-and-forget), a pulse to each of
- *   the 8 neighbours' channels, phase reset to jitter ~ U[0, j).
+ *   the 8 neighbours' channels (delivered at the start of the next tick by the world's pulse
+ *   sink, PulseExchange [PUL-1]), phase reset to jitter ~ U[0, j).
+ * - [FLY-5] Randomness is per agent and counter-based: draw n of agent i is
+ *   `counterUniform(seed, i, n)` (draw 0 the start phase, then one per flash for the jitter),
+ *   so no agent's draws depend on the order agents run in or on how the grid is cut.
  * Everything an agent shares with the others (clock, RNG, channels, telemetry) sits in one
  * {@link FireflyWorld}. An agent's own state (its cycle start) sits there too, in a typed
  * array indexed by its id, the argument of its task; whether it is refractory is whether its
@@ -23,11 +27,13 @@
 import { task } from '../../spec/index.js';
 import type { TaskFactory } from '../../spec/index.js';
 import type { Wait } from '../../spec/index.js';
-import type { Clock, Rng } from '../../runtime/index.js';
+import { counterUniform } from '../../runtime/index.js';
+import type { Clock } from '../../runtime/index.js';
 import { EMPTY } from '../../messaging/index.js';
 import type { Connector, DirectChannel } from '../../messaging/index.js';
 import type { FireflyModelParams } from '../experiments/firefly-params.js';
 import type { FireflyTelemetry } from '../experiments/firefly-telemetry.js';
+import type { PulseSink } from '../experiments/pulse-exchange.js';
 
 /** The topic every flash is published on. */
 export const FLASH_TOPIC = 'firefly/flash';
@@ -41,7 +47,10 @@ export interface FlashMessage {
 /** What all agents of one experiment share, and each agent's state by id. */
 export interface FireflyWorld {
   readonly clock: Clock;
-  readonly rng: Rng;
+  /** The seed of every agent's random stream [FLY-5]. */
+  readonly seed: number;
+  /** Per agent: draws taken from its stream so far [FLY-5]. */
+  readonly draws: Uint32Array;
   readonly params: FireflyModelParams;
   readonly telemetry: FireflyTelemetry;
   /** Neighbour ids, 8 per agent (TorusTopology.neighbours). */
@@ -51,7 +60,9 @@ export interface FireflyWorld {
    * starts as if just out of a flash, so what arrives before its refractory time ends is
    * discarded [FLY-1].
    */
-  readonly inboxes: readonly DirectChannel<number>[];
+  readonly inboxes: readonly (DirectChannel<number> | undefined)[];
+  /** Where a flash's pulses go: delivered to the neighbours at the next tick [PUL-1]. */
+  readonly pulses: PulseSink;
   /** Per agent: the time at which its current cycle's phase was 0. */
   readonly cycleStart: Float64Array;
   /** The one Wait every step re-aims and returns (steps are synchronous): no allocation. */
@@ -72,13 +83,9 @@ function flash(w: FireflyWorld, id: number, t: number): void {
   w.onFlash?.(id, t);
   if (w.bus !== undefined)
     void w.bus.publish(FLASH_TOPIC, { agentId: id, t } satisfies FlashMessage);
-  const nb = w.neighbours;
-  const inboxes = w.inboxes;
-  for (let j = id * 8, end = j + 8; j < end; j++) {
-    if (!inboxes[nb[j]].send(id)) w.telemetry.droppedPulses++;
-  }
-  w.cycleStart[id] = t - w.rng.next() * w.params.jitterMs;
-  inboxes[id].mute(); // [FLY-1] refractory: pulses are discarded as they arrive
+  w.pulses.emit(id);
+  w.cycleStart[id] = t - counterUniform(w.seed, id, ++w.draws[id]) * w.params.jitterMs; // [FLY-5]
+  w.inboxes[id]!.mute(); // [FLY-1] refractory: pulses are discarded as they arrive
 }
 
 /**
@@ -98,7 +105,7 @@ export function fireflyStep(w: FireflyWorld, id: number): FireflyEnd | Wait {
   const now = clock.now();
   let start = w.cycleStart[id];
   if (now - start < p.refractoryMs) return w.wait.until(clock, start + p.refractoryMs); // [FLY-1]
-  const inbox = w.inboxes[id];
+  const inbox = w.inboxes[id]!;
   if (inbox.muted) {
     // [FLY-1] the refractory time is over: count what was discarded, and what was buffered
     // before the flash

@@ -16,7 +16,13 @@
  * - [FLY-10] The real clock paces the run and never reshapes it (RealClock [RCK-1]): with a
  *   seed and no input from outside, a real-clock run gives the virtual-clock flash log.
  */
-import { Engine, ResourceManager, Scheduler, SeededRng } from '../../runtime/index.js';
+import {
+  Engine,
+  ResourceManager,
+  Scheduler,
+  SeededRng,
+  counterUniform,
+} from '../../runtime/index.js';
 import type { ClockKind } from '../../runtime/index.js';
 import { DirectChannel, LocalBroker, LocalBus } from '../../messaging/index.js';
 import type { Connector } from '../../messaging/index.js';
@@ -29,6 +35,7 @@ import type { FireflyWorld } from '../agents/firefly-agent.js';
 import { resolveModelParams } from './firefly-params.js';
 import type { FireflyModelParams } from './firefly-params.js';
 import { FireflyTelemetry } from './firefly-telemetry.js';
+import { PulseExchange } from './pulse-exchange.js';
 
 /** Agents started between two yields to the event loop in `start()`. */
 const START_BATCH = 16_384;
@@ -57,6 +64,13 @@ export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
   inboxCapacity?: number;
   /** Called on every flash (agent id, time). */
   onFlash?: (id: number, t: number) => void;
+  /**
+   * Run only the agents `[from, to)` of the grid (a shard; see firefly-shards.ts): their
+   * inboxes, runs and telemetry entries. Default: all.
+   */
+  shard?: { from: number; to: number };
+  /** Telemetry to write into (a shard's view of shared arrays); default a new one. */
+  telemetry?: FireflyTelemetry;
 }
 
 /** Counters of a run. */
@@ -92,6 +106,11 @@ export class FireflyExperiment {
   readonly bus: Connector;
   readonly engine: Engine;
   readonly resourceManager: ResourceManager | undefined;
+  /** Delivers each flash to the neighbours at the next tick [PUL-1]. */
+  readonly exchange: PulseExchange;
+  /** The agents this experiment runs: `[from, to)`. */
+  readonly from: number;
+  readonly to: number;
 
   readonly #world: FireflyWorld;
   readonly #inboxes: DirectChannel<number>[];
@@ -130,12 +149,30 @@ export class FireflyExperiment {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new InvalidArgumentError('inboxCapacity', capacity, 'must be an integer >= 1');
     }
+    const from = options.shard?.from ?? 0;
+    const to = options.shard?.to ?? this.agents;
+    if (
+      !Number.isInteger(from) ||
+      !Number.isInteger(to) ||
+      from < 0 ||
+      to > this.agents ||
+      from >= to
+    ) {
+      throw new InvalidArgumentError(
+        'shard',
+        options.shard,
+        `must be a range within [0, ${this.agents})`,
+      );
+    }
+    this.from = from;
+    this.to = to;
     this.scheduler = new Scheduler({
       clock: options.clock ?? 'real',
       seed: options.seed ?? 1,
       ...(options.speed !== undefined && { speed: options.speed }),
+      beforeTick: () => this.exchange.deliver(), // [PUL-1] pulses of the tick before, first
     });
-    this.telemetry = new FireflyTelemetry(this.agents, this.params.periodMs);
+    this.telemetry = options.telemetry ?? new FireflyTelemetry(this.agents, this.params.periodMs);
     this.monitor = new ConvergenceMonitor(this.telemetry);
     this.#ownsBus = options.bus === undefined;
     this.bus = options.bus ?? new LocalBus({ broker: new LocalBroker(), name: 'fireflies' });
@@ -146,7 +183,7 @@ export class FireflyExperiment {
     );
 
     const clock = this.scheduler.clock;
-    const rng = this.scheduler.rng;
+    const seed = this.scheduler.seed;
     // [FLY-9] sampling draws from its own stream
     const probe =
       sampleRate > 0
@@ -171,22 +208,33 @@ export class FireflyExperiment {
       inbox.mute();
       this.#inboxes[i] = inbox;
     };
+    this.exchange = new PulseExchange({
+      neighbours: this.topology.neighbours,
+      inboxes: this.#inboxes,
+      telemetry: this.telemetry,
+      tickMs: clock.queue.tickMs,
+      from,
+      to,
+    });
+    this.exchange.attach(this.scheduler, clock);
     this.#world = {
       clock,
-      rng,
+      seed,
+      draws: new Uint32Array(this.agents),
       params: this.params,
       telemetry: this.telemetry,
       neighbours: this.topology.neighbours,
       inboxes: this.#inboxes,
+      pulses: this.exchange,
       cycleStart: new Float64Array(this.agents),
       wait: waitUntil(clock, 0),
       bus: options.publishFlashes === false ? undefined : this.bus,
       stopped: false,
       onFlash: options.onFlash,
     };
-    // Start phases U[0, T), drawn in agent order so a seed fixes them [FLY-4].
-    for (let i = 0; i < this.agents; i++) {
-      const phase = rng.next() * this.params.periodMs;
+    // Start phases U[0, T): draw 0 of each agent's own stream [FLY-4, FLY-5].
+    for (let i = from; i < to; i++) {
+      const phase = counterUniform(seed, i, 0) * this.params.periodMs;
       this.telemetry.lastFlash[i] = -phase;
       this.#world.cycleStart[i] = -phase;
     }
@@ -254,14 +302,14 @@ export class FireflyExperiment {
     if (this.#ownsBus) await this.bus.connect();
     const step = this.resourceManager === undefined ? null : { cpu_slot: 1 };
     const firefly = fireflyAgent(this.#world);
-    for (let i = 0; i < this.agents; i++) {
+    for (let i = this.from; i < this.to; i++) {
       // [FLY-8] a million agents take seconds to start: yield now and then so Ctrl+C and
       // the terminal stay responsive (the clock does not run yet, see [CLK-4])
-      if (i > 0 && i % START_BATCH === 0) {
+      if (i > this.from && (i - this.from) % START_BATCH === 0) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.#world.stopped) {
-          // stopped while starting: the world still gets every inbox (agents send to any)
-          for (let j = i; j < this.agents; j++) this.#openInbox(j);
+          // stopped while starting: the world still gets every inbox (pulses reach any)
+          for (let j = i; j < this.to; j++) this.#openInbox(j);
           break;
         }
       }

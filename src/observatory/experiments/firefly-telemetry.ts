@@ -25,7 +25,22 @@ export class FireflyTelemetry {
   /** Pulses that a full inbox dropped (the channel's overflow policy); should stay 0. */
   droppedPulses = 0;
 
-  constructor(agents: number, periodMs: number) {
+  /**
+   * @param shared Arrays to use instead of new ones: shards write their own agents' entries of
+   * arrays on SharedArrayBuffers that the main thread's view and monitor read directly (the
+   * caller initialises them: `interval` to the period).
+   */
+  constructor(
+    agents: number,
+    periodMs: number,
+    shared?: { lastFlash: Float64Array; interval: Float64Array; flashCount: Uint32Array },
+  ) {
+    if (shared !== undefined) {
+      this.lastFlash = shared.lastFlash;
+      this.interval = shared.interval;
+      this.flashCount = shared.flashCount;
+      return;
+    }
     this.lastFlash = new Float64Array(agents);
     this.interval = new Float64Array(agents).fill(periodMs);
     this.flashCount = new Uint32Array(agents);
