@@ -33,6 +33,8 @@ export const ErrorCode = {
   CHANNEL_BUSY: 'CASCADE_ERR_CHANNEL_BUSY',
   /** The main side of a worker uplink refused a subscription, or could not make it. */
   SUBSCRIBE_REFUSED: 'CASCADE_ERR_SUBSCRIBE_REFUSED',
+  /** A worker thread running a shard of an experiment threw or exited; `details.shard` names it. */
+  SHARD_FAILED: 'CASCADE_ERR_SHARD_FAILED',
   /** A gateway was asked for `auth: { mode: 'none' }` on an address other than loopback. */
   GATEWAY_INSECURE: 'CASCADE_ERR_GATEWAY_INSECURE',
   /** A gateway connection had no bearer token, or one that does not verify. */
@@ -57,6 +59,8 @@ export const ErrorCode = {
   COMMAND_FAILED: 'CASCADE_ERR_COMMAND_FAILED',
   /** A gateway session asked for more than a per-session limit allows. */
   LIMIT_EXCEEDED: 'CASCADE_ERR_LIMIT_EXCEEDED',
+  /** A gateway client's collab publish failed on the connector (a transport error). */
+  PUBLISH_FAILED: 'CASCADE_ERR_PUBLISH_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -182,5 +186,20 @@ export class SubscribeRefusedError extends CascadeError {
       `subscription to ${pattern} refused (connector ${connector}): ${reason}`,
       { connector, pattern, reason, ...(remoteCode !== undefined && { remoteCode }) },
     );
+  }
+}
+
+/**
+ * A worker thread running a shard of an experiment threw, or exited before it was asked to.
+ * The run that owns it stops every shard and ends with this error.
+ *
+ * @example
+ * ```ts
+ * throw new ShardFailedError(1, 'exited with code 1');
+ * ```
+ */
+export class ShardFailedError extends CascadeError {
+  constructor(shard: number, reason: string, options?: { cause?: unknown }) {
+    super(ErrorCode.SHARD_FAILED, `shard ${shard} failed: ${reason}`, { shard, reason }, options);
   }
 }
