@@ -317,6 +317,11 @@ export class Scheduler {
     if (real !== null && tick < real.armedTick) this.#wakeUp(tick * queue.tickMs);
   }
 
+  /** The time of the next tick with work (a due timer or a visit asked for), or Infinity. */
+  nextTime(): number {
+    return this.#nextTick() * this.clock.queue.tickMs;
+  }
+
   /** The next tick to visit: the earliest due timer's or the one asked for [SCH-6]. */
   #nextTick(): number {
     const tick = this.clock.queue.peekTick();

@@ -36,6 +36,7 @@ import { resolveModelParams } from './firefly-params.js';
 import type { FireflyModelParams } from './firefly-params.js';
 import { FireflyTelemetry } from './firefly-telemetry.js';
 import { PulseExchange } from './pulse-exchange.js';
+import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
 
 /** Agents started between two yields to the event loop in `start()`. */
 const START_BATCH = 16_384;
@@ -73,16 +74,10 @@ export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
   telemetry?: FireflyTelemetry;
 }
 
-/** Counters of a run. */
-export interface FireflyStats {
-  agents: number;
-  simTimeMs: number;
-  flashes: number;
-  discardedPulses: number;
-  droppedPulses: number;
-  /** Agent runs that ended with an error (should stay 0). */
-  failedAgents: number;
-}
+export type { FireflyStats } from './firefly-run-target.js';
+
+/** Above this many agents the real-clock run computes R in chunks (about 4 ms per 65k agents). */
+const CHUNKED_MONITOR_AGENTS = 100_000;
 
 /**
  * @example
@@ -94,7 +89,7 @@ export interface FireflyStats {
  * await exp.stop();
  * ```
  */
-export class FireflyExperiment {
+export class FireflyExperiment implements FireflyRunTarget {
   readonly width: number;
   readonly height: number;
   readonly agents: number;
@@ -252,6 +247,44 @@ export class FireflyExperiment {
   /** The experiment clock's time (simulated ms). */
   now(): number {
     return this.scheduler.clock.now();
+  }
+
+  /** The seed of every random stream of the run. */
+  get seed(): number {
+    return this.scheduler.seed;
+  }
+
+  /** In this thread nothing fails from outside the agents: never settles. */
+  readonly failure: Promise<never> = new Promise<never>(() => undefined);
+
+  /**
+   * Sample R every `everyMs` of simulated time through `untilMs`, on the experiment's clock (a
+   * timer) [RUN-1]. Large grids on the real clock compute it in chunks between event-loop
+   * turns, from a copy of the telemetry, so it is still exactly R at the sample's time.
+   */
+  sampleOrder(everyMs: number, untilMs: number | undefined, onSample: OrderSampleHandler): void {
+    if (!(everyMs > 0)) throw new InvalidArgumentError('sampleEveryMs', everyMs, 'must be > 0');
+    const clock = this.scheduler.clock;
+    const chunked = this.clockKind === 'real' && this.agents > CHUNKED_MONITOR_AGENTS;
+    const sample = (): void => {
+      if (this.#world.stopped) return;
+      const t = clock.now();
+      const flashes = this.telemetry.flashes;
+      const done = (r: number): void => {
+        onSample(t, r, flashes);
+        if (!this.#world.stopped && (untilMs === undefined || t < untilMs)) {
+          clock.setTimer(t + everyMs, sample);
+        }
+      };
+      if (!chunked) done(this.monitor.orderParameter(t));
+      else void this.monitor.orderParameterAsync(t).then(done);
+    };
+    clock.setTimer(everyMs, sample);
+  }
+
+  /** R now. */
+  orderParameterNow(): number {
+    return this.monitor.orderParameter(this.now());
   }
 
   /** `'real'` (paced to the wall) or `'virtual'`. */

@@ -25,7 +25,9 @@ import type { KeyInput, LiveKey, LiveSummary } from '../live/index.js';
 import { formatProgressLine } from '../render/index.js';
 import type { ColorMode, GridSource, GridStatus } from '../render/index.js';
 import { FireflyExperiment } from './firefly-experiment.js';
-import type { FireflyExperimentOptions, FireflyStats } from './firefly-experiment.js';
+import type { FireflyExperimentOptions } from './firefly-experiment.js';
+import type { FireflyRunTarget, FireflyStats } from './firefly-run-target.js';
+import { ShardedFireflies } from './firefly-shards.js';
 
 export interface FireflyRunOptions extends FireflyExperimentOptions {
   /** Simulated ms to run; undefined = until `signal` aborts. */
@@ -39,6 +41,11 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
   rows?: number;
   /** Write JSONL metrics here. */
   logPath?: string;
+  /**
+   * Worker threads (default 1: the experiment runs in this thread). More cut the grid into
+   * bands run in lock-step with live border links; the same seed gives the same flashes.
+   */
+  workers?: number;
   /** Simulated ms between two samples of R (default 1000). */
   sampleEveryMs?: number;
   /** Target frames per second of the live view (default 30). */
@@ -59,6 +66,8 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
 export interface FireflyRunSummary extends FireflyStats {
   width: number;
   height: number;
+  /** Worker threads the grid ran on (1: this thread). */
+  workers: number;
   clock: 'real' | 'virtual';
   seed: number;
   speed: number;
@@ -92,9 +101,6 @@ export interface FireflyRunSummary extends FireflyStats {
 
 /** See {@link FireflyRunSummary.pace}. */
 export type FireflyPaceSummary = PaceSummary;
-
-/** Above this many agents the real-clock run computes R in chunks (about 4 ms per 65k agents). */
-const CHUNKED_MONITOR_AGENTS = 100_000;
 
 /** The speeds `+` and `-` step through: 1-2-5 per decade. */
 const SPEED_STEPS = [
@@ -131,9 +137,9 @@ class FireflySource implements GridSource {
   flashesPerSec = 0;
   pace: PaceMeter | undefined;
   keys = false;
-  readonly #exp: FireflyExperiment;
+  readonly #exp: FireflyRunTarget;
 
-  constructor(exp: FireflyExperiment) {
+  constructor(exp: FireflyRunTarget) {
     this.#exp = exp;
     this.width = exp.width;
     this.height = exp.height;
@@ -189,11 +195,17 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   const sampleEveryMs = options.sampleEveryMs ?? 1000;
   if (!(sampleEveryMs > 0))
     throw new InvalidArgumentError('sampleEveryMs', sampleEveryMs, 'must be > 0');
-  const exp = new FireflyExperiment(options);
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new InvalidArgumentError('workers', workers, 'must be an integer >= 1');
+  }
+  const exp: FireflyRunTarget =
+    workers === 1
+      ? new FireflyExperiment(options)
+      : new ShardedFireflies({ ...options, workers, sampleEveryMs });
   const source = new FireflySource(exp);
   const metrics =
     options.logPath === undefined ? undefined : new MetricsAggregator({ path: options.logPath });
-  const clock = exp.scheduler.clock;
   const real = exp.clockKind === 'real';
   // Headless runs measure the event-loop lag here; with a view, runLive measures it (once).
   const lags = new SampleReservoir(); // whole run, bounded
@@ -209,27 +221,17 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   // flashes/s over the last period: once synchronised, flashes come in bursts once a
   // period, and a shorter window would swing between 0 and N
   const window: Array<[number, number]> = [[0, 0]];
-  // Large grids on the real clock compute R in chunks between event-loop turns.
-  const chunked = real && exp.agents > CHUNKED_MONITOR_AGENTS;
-  const record = (t: number, r: number): void => {
+  const record = (t: number, r: number, flashes: number): void => {
+    if (!sampling) return;
     exp.monitor.record(t, r);
     source.r = r;
-    window.push([t, exp.telemetry.flashes]);
+    window.push([t, flashes]);
     while (window.length > 2 && window[1][0] <= t - exp.periodMs) window.shift();
     const [t0, f0] = window[0];
-    if (t > t0) source.flashesPerSec = ((exp.telemetry.flashes - f0) * 1000) / (t - t0);
+    if (t > t0) source.flashesPerSec = ((flashes - f0) * 1000) / (t - t0);
     metrics?.record('r_value', r);
     metrics?.record('flashes_per_s', source.flashesPerSec);
-    if (sampling && (durationMs === undefined || t < durationMs)) {
-      clock.setTimer(t + sampleEveryMs, sample);
-    }
   };
-  const sample = (): void => {
-    const t = clock.now();
-    if (!chunked) record(t, exp.monitor.orderParameter(t));
-    else void exp.monitor.orderParameterAsync(t).then((r) => record(t, r));
-  };
-  exp.monitor.sample(0);
 
   const inner = new AbortController();
   let quit = false;
@@ -267,9 +269,10 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
       options.out.write(`starting ${exp.agents} agents (${exp.width}x${exp.height})...\n`);
     }
     await exp.start();
+    exp.monitor.sample(0);
     pace = new PaceMeter(exp);
     source.pace = pace;
-    clock.setTimer(sampleEveryMs, sample);
+    exp.sampleOrder(sampleEveryMs, durationMs, record);
     if (options.visualize === false) lag.start();
     source.keys = options.keys !== undefined && options.visualize !== false && options.isTTY;
     const viewDone =
@@ -296,7 +299,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
       if (real) metrics?.record('behind_s', now.behindMs / 1000);
       if (onProgress === undefined) return;
       // a fresh R at the line's own time (a sample may not have fallen in this wall second)
-      if (!chunked) source.r = exp.monitor.orderParameter(exp.now());
+      if (exp.agents <= 100_000) source.r = exp.orderParameterNow();
       const lagP99 = recentLags.count === 0 ? undefined : recentLags.percentile(99);
       recentLags.reset();
       onProgress(
@@ -310,12 +313,15 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
       if (inner.signal.aborted) resolve();
       inner.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    // [RUN-3] simulated time on both clocks
-    if (durationMs !== undefined) await Promise.race([exp.runUntil(durationMs), stopped]);
-    else if (real) await stopped;
+    // [RUN-3] simulated time on both clocks; a shard's failure ends the run [SHD-6]
+    if (durationMs !== undefined) {
+      await Promise.race([exp.runUntil(durationMs), stopped, exp.failure]);
+    } else if (real) await Promise.race([stopped, exp.failure]);
     else {
       // virtual clock until Ctrl+C: advance one period at a time until aborted
-      while (!inner.signal.aborted) await exp.runUntil(exp.now() + exp.periodMs);
+      while (!inner.signal.aborted) {
+        await Promise.race([exp.runUntil(exp.now() + exp.periodMs), exp.failure]);
+      }
     }
     sampling = false;
     // the pace of the run, not of shutting a million agents down
@@ -341,14 +347,14 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     const t = exp.monitor.firstTimeAbove(x);
     return t === undefined ? null : t / 1000;
   };
-  const s = exp.scheduler;
   return {
     ...stats,
     width: exp.width,
     height: exp.height,
-    clock: s.kind,
-    seed: s.seed,
-    speed: s.speed,
+    workers,
+    clock: exp.clockKind,
+    seed: exp.seed,
+    speed: exp.speed,
     periodMs: exp.params.periodMs,
     nudgeMs: exp.params.nudgeMs,
     refractoryMs: exp.params.refractoryMs,

@@ -1,0 +1,284 @@
+/**
+ * The worker-thread side of a sharded firefly run (see firefly-shards.ts for the main side).
+ * One worker runs one band of the grid as a FireflyExperiment of its own (its own Engine and
+ * virtual-clock Scheduler, its agents Cascade VM-mode tasks) and advances in lock-step with
+ * the other shards, one round per visited tick:
+ *
+ *   pace (real clock) -> take the border flashes of the round before -> run the tick ->
+ *   snapshot at sample ticks -> write own border flashes -> counters, next tick -> barrier
+ *
+ * A flash at tick t reaches neighbours at the start of t + 1 [PUL-1], so one tick is the
+ * lookahead and one barrier per round is all the synchronisation there is [SHD-3]. Every
+ * shard computes the same next tick (the minimum over all shards), so all visit the same
+ * ticks in the same order, and the flash log is the one a single process gives [SHD-4].
+ *
+ * Invariants:
+ * - [SHD-3] No shard starts round k + 1 before every shard finished round k (the barrier);
+ *   border flashes of round k are read in round k + 1 only.
+ * - [SHD-4] The ticks visited are the union of every shard's due ticks, visit requests and
+ *   sample ticks, in order, the same on every shard.
+ * - [SHD-5] A worker never blocks for good: every wait has a timeout and checks STOP.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { IpcUplinkConnector } from '../../messaging/ipc-uplink.js';
+import type { MessagePort } from 'node:worker_threads';
+import { TorusTopology } from '../topology.js';
+import { FireflyExperiment } from './firefly-experiment.js';
+import type { FireflyModelParams } from './firefly-params.js';
+import { FireflyTelemetry } from './firefly-telemetry.js';
+import { CTL, FLT, COUNTERS_PER_SHARD, borderTargets, planBands } from './shard-plan.js';
+import type { ShardBuffers } from './shard-plan.js';
+
+/** What the main thread hands each worker. */
+export interface ShardWorkerData {
+  shard: number;
+  workers: number;
+  width: number;
+  height: number;
+  params: FireflyModelParams;
+  seed: number;
+  clock: 'real' | 'virtual';
+  /** cpu_slot capacity of this shard's ResourceManager (the global limit split). */
+  limit?: number;
+  sampleEveryMs: number;
+  publishFlashes: boolean;
+  sampleRate: number;
+  inboxCapacity?: number;
+  buffers: ShardBuffers;
+  /** The uplink port for flash telemetry (when flashes are published). */
+  uplink?: MessagePort;
+  /** Tests: throw after this many rounds (a shard that fails mid-run). */
+  failAfterRounds?: number;
+}
+
+/** Messages to the main thread. */
+export type ShardMessage =
+  | { type: 'ready' }
+  | { type: 'reached'; until: number }
+  | { type: 'snapshot'; seq: number; t: number }
+  | { type: 'stopped' };
+
+const SPIN = 4000;
+const WAIT_MS = 50;
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+async function main(data: ShardWorkerData): Promise<void> {
+  const port = parentPort!;
+  const post = (m: ShardMessage): void => port.postMessage(m);
+  const b = data.buffers;
+  const ctl = new Int32Array(b.control);
+  const flt = new Float64Array(b.floats);
+  const counters = new Float64Array(b.counters);
+  const W = data.workers;
+  const me = data.shard;
+  const topology = new TorusTopology(data.width, data.height);
+  const bands = planBands(data.width, data.height, W);
+  const { from, to } = bands[me];
+  const n = topology.size;
+  const telemetry = new FireflyTelemetry(n, data.params.periodMs, {
+    lastFlash: new Float64Array(b.lastFlash),
+    interval: new Float64Array(b.interval),
+    flashCount: new Uint32Array(b.flashCount),
+  });
+  const bus =
+    data.publishFlashes && data.uplink !== undefined
+      ? new IpcUplinkConnector({ port: data.uplink, name: `shard-${me}` })
+      : undefined;
+  const exp = new FireflyExperiment({
+    width: data.width,
+    height: data.height,
+    ...data.params,
+    seed: data.seed,
+    clock: 'virtual', // the lock-step below paces it (real clock) or not (virtual)
+    ...(data.limit !== undefined && { limit: data.limit }),
+    ...(bus !== undefined && { bus }),
+    publishFlashes: data.publishFlashes && bus !== undefined,
+    sampleRate: data.sampleRate,
+    ...(data.inboxCapacity !== undefined && { inboxCapacity: data.inboxCapacity }),
+    shard: { from, to },
+    telemetry,
+  });
+  if (bus !== undefined) await bus.connect();
+  await exp.start();
+
+  // rings: own border flashes out, the neighbours' in
+  const { targets } = borderTargets(topology, bands, me);
+  const outRings = new Map<number, Int32Array>();
+  const inRings: Array<{ ring: Int32Array; slot: number }> = [];
+  for (const [key, sab] of Object.entries(b.rings)) {
+    const [i, j] = key.split('>').map(Number);
+    const ring = new Int32Array(sab);
+    if (i === me) outRings.set(j, ring);
+    if (j === me) inRings.push({ ring, slot: ring.length / 2 });
+  }
+  const outSlot = new Map<number, number>();
+  for (const [j, ring] of outRings) outSlot.set(j, ring.length / 2);
+  const scratch = new Int32Array(Math.max(1, ...inRings.map((r) => r.slot - 1)));
+
+  const stopped = (): boolean => Atomics.load(ctl, CTL.STOP) !== 0;
+  /** Wait while `ctl[index] === value` (or until `ms`); false once stopped [SHD-5]. */
+  const waitWhile = (index: number, value: number, ms = WAIT_MS): boolean => {
+    if (stopped()) return false;
+    Atomics.wait(ctl, index, value, Math.max(0, Math.min(ms, WAIT_MS)));
+    return !stopped();
+  };
+  /** The barrier [SHD-3]: false when the run stopped meanwhile. */
+  const barrier = (): boolean => {
+    const gen = Atomics.load(ctl, CTL.GEN);
+    if (Atomics.add(ctl, CTL.COUNT, 1) === W - 1) {
+      Atomics.store(ctl, CTL.COUNT, 0);
+      Atomics.add(ctl, CTL.GEN, 1);
+      Atomics.notify(ctl, CTL.GEN);
+      return !stopped();
+    }
+    for (let i = 0; i < SPIN; i++) if (Atomics.load(ctl, CTL.GEN) !== gen) return !stopped();
+    while (Atomics.load(ctl, CTL.GEN) === gen) if (!waitWhile(CTL.GEN, gen)) return false;
+    return !stopped();
+  };
+  const writeCounters = (): void => {
+    const base = me * COUNTERS_PER_SHARD;
+    counters[base] = telemetry.flashes;
+    counters[base + 1] = telemetry.discardedPulses;
+    counters[base + 2] = telemetry.droppedPulses;
+    counters[base + 3] = exp.stats().failedAgents;
+  };
+
+  post({ type: 'ready' });
+  while (Atomics.load(ctl, CTL.GO) === 0) if (!waitWhile(CTL.GO, 0)) return finish();
+
+  const every = data.sampleEveryMs;
+  let nextSample = every;
+  let snapSeq = 0;
+  let k = 0;
+  // round -1 (parity 1): agree on the first tick
+  flt[FLT.NEXT + W + me] = Math.min(exp.scheduler.nextTime(), nextSample);
+  if (!barrier()) return finish();
+  let t = minNext(flt, 1, W);
+  let prevT = 0;
+  let reachedFor = Number.NaN;
+  for (;;) {
+    if (stopped()) break;
+    if (data.failAfterRounds !== undefined && k >= data.failAfterRounds) {
+      throw new Error(`injected failure after ${k} rounds`);
+    }
+    // the run's end: every tick up to UNTIL, then wait for more
+    const untilSeq = Atomics.load(ctl, CTL.UNTIL_SEQ);
+    const until = flt[FLT.UNTIL];
+    if (t > until) {
+      if (me === 0 && reachedFor !== until) {
+        reachedFor = until;
+        flt[FLT.TICK] = Math.max(flt[FLT.TICK], until);
+        post({ type: 'reached', until });
+      }
+      waitWhile(CTL.UNTIL_SEQ, untilSeq);
+      await yieldToLoop(); // let the uplink post its batch
+      continue;
+    }
+    if (data.clock === 'real' && !pace(t)) break;
+    // border flashes of the round before [SHD-3]
+    const parityIn = (k + 1) & 1; // (k - 1) & 1
+    if (k > 0) {
+      for (const { ring, slot } of inRings) {
+        const base = parityIn * slot;
+        const count = ring[base];
+        if (count === 0) continue;
+        scratch.set(ring.subarray(base + 1, base + 1 + count));
+        exp.exchange.receive(scratch.subarray(0, count), prevT);
+      }
+    }
+    await exp.scheduler.runUntil(t);
+    if (t === nextSample) {
+      // [RUN-1] R at the end of tick t, from a copy: wait until the main thread has consumed
+      // the snapshot this slot held
+      while (Atomics.load(ctl, CTL.SNAP_ACK) < snapSeq - 1) {
+        if (!waitWhile(CTL.SNAP_ACK, Atomics.load(ctl, CTL.SNAP_ACK))) return finish();
+      }
+      const slot = snapSeq & 1;
+      new Float64Array(b.snapLastFlash, 8 * slot * n + 8 * from, to - from).set(
+        telemetry.lastFlash.subarray(from, to),
+      );
+      new Float64Array(b.snapInterval, 8 * slot * n + 8 * from, to - from).set(
+        telemetry.interval.subarray(from, to),
+      );
+      counters[COUNTERS_PER_SHARD * W + slot * W + me] = telemetry.flashes;
+      snapSeq++;
+      nextSample += every;
+    }
+    // own border flashes out
+    const parityOut = k & 1;
+    for (const [j, ring] of outRings) ring[parityOut * outSlot.get(j)!] = 0;
+    const own = exp.exchange.ownFlashes();
+    for (let x = 0; x < own.length; x++) {
+      const id = own[x];
+      const q = 2 * (id - from);
+      for (let y = q; y < q + 2; y++) {
+        const j = targets[y];
+        if (j < 0) continue;
+        const ring = outRings.get(j)!;
+        const base = parityOut * outSlot.get(j)!;
+        ring[base + 1 + ring[base]++] = id;
+      }
+    }
+    writeCounters();
+    flt[FLT.NEXT + parityOut * W + me] = Math.min(
+      exp.scheduler.nextTime(),
+      own.length > 0 ? t + 1 : Infinity,
+      nextSample,
+    );
+    if (!barrier()) break;
+    if (me === 0) {
+      flt[FLT.TICK] = t;
+      if (snapSeq > Atomics.load(ctl, CTL.SNAP_SEQ)) {
+        flt[FLT.SNAP_TIME + ((snapSeq - 1) & 1)] = t;
+        Atomics.store(ctl, CTL.SNAP_SEQ, snapSeq);
+        post({ type: 'snapshot', seq: snapSeq, t });
+      }
+    }
+    prevT = t;
+    t = minNext(flt, parityOut, W);
+    flt[FLT.NEXT_TICK] = t;
+    k++;
+  }
+  return finish();
+
+  /** Real clock: wait until the pacing target reaches tick `t`; false once stopped. */
+  function pace(time: number): boolean {
+    for (;;) {
+      const seq = Atomics.load(ctl, CTL.PACE_SEQ);
+      if (Atomics.load(ctl, CTL.PAUSED) !== 0) {
+        if (!waitWhile(CTL.PACE_SEQ, seq)) return false;
+        continue;
+      }
+      const dueWall = flt[FLT.ANCHOR_WALL] + (time - flt[FLT.ANCHOR_SIM]) / flt[FLT.SPEED];
+      const delay = dueWall - wallNow();
+      if (delay <= 0) return true;
+      if (!waitWhile(CTL.PACE_SEQ, seq, delay)) return false;
+    }
+  }
+
+  async function finish(): Promise<void> {
+    writeCounters();
+    await exp.stop();
+    writeCounters();
+    if (bus !== undefined) await bus.disconnect();
+    post({ type: 'stopped' });
+  }
+}
+
+function minNext(flt: Float64Array, parity: number, workers: number): number {
+  let min = Infinity;
+  for (let i = 0; i < workers; i++) {
+    const v = flt[FLT.NEXT + parity * workers + i];
+    if (v < min) min = v;
+  }
+  return min;
+}
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+if (parentPort !== null && workerData !== null && typeof workerData === 'object') {
+  const data = workerData as ShardWorkerData & { entry?: string };
+  await main(data);
+}

@@ -1,0 +1,448 @@
+/**
+ * The firefly experiment on every core: the grid cut into bands (shard-plan.ts), one worker
+ * thread per band running its agents as Cascade VM-mode tasks on its own Engine and Scheduler
+ * (firefly-shard-worker.ts), in lock-step one tick at a time, with live border links. This
+ * main-thread side owns what the view, the monitor, the metrics and the summary read: every
+ * agent's telemetry in SharedArrayBuffers (no message per flash), R from snapshots the shards
+ * take at sample ticks, the counters, the pace, and the workers' lives.
+ *
+ * Invariants:
+ * - [SHD-4] Same seed, virtual clock: the flash log of any worker count is the flash log of one
+ *   process (same (tick, agent) flashes; within a tick the order is not part of the model).
+ * - [SHD-6] A worker that throws or exits unasked is detected at once (its `error`/`exit`
+ *   event): `failure` rejects with a ShardFailedError naming the shard, and every worker is
+ *   stopped. `stop()` ends every worker in under a second (terminated if it does not end).
+ * - [SHD-7] Flashes reach the main thread's bus through one worker uplink per shard (batched;
+ *   a saturated uplink drops and counts, [UPL-2]), in tick order per shard, not across shards.
+ * - [SHD-8] `--limit N` is split: shard i gets `cpu_slot` capacity floor(N / W) (+1 for the
+ *   first N mod W shards); the sum is N. Steps are synchronous, so no slot is ever waited for.
+ */
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { InvalidArgumentError, ShardFailedError } from '../../errors.js';
+import type { ClockKind } from '../../runtime/index.js';
+import { LocalBroker, LocalBus, bridgeUplink } from '../../messaging/index.js';
+import type { Connector, UplinkBridge } from '../../messaging/index.js';
+import { TorusTopology } from '../topology.js';
+import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
+import { resolveModelParams } from './firefly-params.js';
+import type { FireflyModelParams } from './firefly-params.js';
+import { FireflyTelemetry } from './firefly-telemetry.js';
+import type { FireflyExperimentOptions } from './firefly-experiment.js';
+import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
+import {
+  COUNTERS_PER_SHARD,
+  CTL,
+  FLT,
+  allocateShardBuffers,
+  planBands,
+  type ShardBuffers,
+} from './shard-plan.js';
+import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
+
+/** Options of {@link ShardedFireflies}. */
+export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
+  /** Worker threads, one shard each (>= 1, at most the grid's height). */
+  workers: number;
+  /** Simulated ms between R samples (default 1000): every shard visits these ticks. */
+  sampleEveryMs?: number;
+  /** Tests: shard `shard` throws after `rounds` rounds. */
+  failShard?: { shard: number; rounds: number };
+}
+
+interface UntilWaiter {
+  until: number;
+  resolve: () => void;
+}
+
+const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * @example
+ * ```ts
+ * const exp = new ShardedFireflies({ width: 100, height: 100, workers: 2, clock: 'virtual' });
+ * await exp.start();
+ * await exp.runUntil(60_000);
+ * await exp.stop();
+ * ```
+ */
+export class ShardedFireflies implements FireflyRunTarget {
+  readonly width: number;
+  readonly height: number;
+  readonly agents: number;
+  readonly params: FireflyModelParams;
+  readonly periodMs: number;
+  readonly seed: number;
+  readonly clockKind: ClockKind;
+  readonly workers: number;
+  readonly telemetry: FireflyTelemetry;
+  readonly monitor: ConvergenceMonitor;
+  readonly lastFlash: Float64Array;
+  readonly bus: Connector;
+  readonly failure: Promise<never>;
+
+  readonly #options: ShardedFirefliesOptions;
+  readonly #buffers: ShardBuffers;
+  readonly #ctl: Int32Array;
+  readonly #flt: Float64Array;
+  readonly #counters: Float64Array;
+  /** One monitor per snapshot slot, each reading its slot's copy of the telemetry. */
+  readonly #snapMonitors: ConvergenceMonitor[];
+  readonly #sampleEveryMs: number;
+  readonly #ownsBus: boolean;
+  #threads: Worker[] = [];
+  #bridges: UplinkBridge[] = [];
+  #exited: Promise<void>[] = [];
+  #fail: (error: ShardFailedError) => void = () => undefined;
+  #failed: ShardFailedError | null = null;
+  #onSample: OrderSampleHandler | null = null;
+  #sampleUntil: number | undefined;
+  #reached: UntilWaiter[] = [];
+  #stopping: Promise<void> | null = null;
+  #started = false;
+  #pausedAt = 0;
+  #pausedWall = 0;
+
+  constructor(options: ShardedFirefliesOptions) {
+    this.#options = options;
+    this.params = resolveModelParams(options);
+    this.periodMs = this.params.periodMs;
+    const topology = new TorusTopology(options.width, options.height);
+    this.width = options.width;
+    this.height = options.height;
+    this.agents = topology.size;
+    this.seed = options.seed ?? 1;
+    this.clockKind = options.clock ?? 'real';
+    if (this.clockKind !== 'real' && this.clockKind !== 'virtual') {
+      throw new InvalidArgumentError('clock', this.clockKind, 'must be "real" or "virtual"');
+    }
+    const speed = options.speed ?? 1;
+    if (!(speed > 0) || !Number.isFinite(speed)) {
+      throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
+    }
+    if (this.clockKind === 'virtual' && speed !== 1) {
+      throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
+    }
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < options.workers)) {
+      throw new InvalidArgumentError(
+        'limit',
+        limit,
+        `must be an integer >= the number of workers (${options.workers}): it is split between them`,
+      );
+    }
+    this.#sampleEveryMs = options.sampleEveryMs ?? 1000;
+    if (!(this.#sampleEveryMs > 0) || !Number.isInteger(this.#sampleEveryMs)) {
+      throw new InvalidArgumentError(
+        'sampleEveryMs',
+        this.#sampleEveryMs,
+        'must be an integer > 0',
+      );
+    }
+    const bands = planBands(this.width, this.height, options.workers);
+    this.workers = bands.length;
+    const b = allocateShardBuffers(topology, bands, this.periodMs);
+    this.#buffers = b;
+    this.#ctl = new Int32Array(b.control);
+    this.#flt = new Float64Array(b.floats);
+    this.#counters = new Float64Array(b.counters);
+    this.#flt[FLT.SPEED] = speed;
+    this.telemetry = new FireflyTelemetry(this.agents, this.periodMs, {
+      lastFlash: new Float64Array(b.lastFlash),
+      interval: new Float64Array(b.interval),
+      flashCount: new Uint32Array(b.flashCount),
+    });
+    this.lastFlash = this.telemetry.lastFlash;
+    this.monitor = new ConvergenceMonitor(this.telemetry);
+    const n = this.agents;
+    this.#snapMonitors = [0, 1].map(
+      (slot) =>
+        new ConvergenceMonitor(
+          new FireflyTelemetry(n, this.periodMs, {
+            lastFlash: new Float64Array(b.snapLastFlash, 8 * slot * n, n),
+            interval: new Float64Array(b.snapInterval, 8 * slot * n, n),
+            flashCount: new Uint32Array(0),
+          }),
+        ),
+    );
+    this.#ownsBus = options.bus === undefined;
+    this.bus = options.bus ?? new LocalBus({ broker: new LocalBroker(), name: 'fireflies' });
+    this.failure = new Promise<never>((_, reject) => {
+      this.#fail = reject;
+    });
+    this.failure.catch(() => undefined); // observed through the run; never an unhandled rejection
+  }
+
+  /** Start every worker; resolves once all have set their agents up and been let go. */
+  async start(): Promise<void> {
+    if (this.#started)
+      throw new InvalidArgumentError('start', 'twice', 'the experiment is already started');
+    this.#started = true;
+    if (this.#ownsBus) await this.bus.connect();
+    const o = this.#options;
+    const publish = o.publishFlashes !== false;
+    const limit = o.limit;
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < this.workers; i++) {
+      const channel = publish ? new MessageChannel() : null;
+      if (channel !== null) this.#bridges.push(bridgeUplink(channel.port1, this.bus));
+      const data: ShardWorkerData = {
+        shard: i,
+        workers: this.workers,
+        width: this.width,
+        height: this.height,
+        params: this.params,
+        seed: this.seed,
+        clock: this.clockKind,
+        ...(limit !== undefined && {
+          limit: Math.floor(limit / this.workers) + (i < limit % this.workers ? 1 : 0),
+        }),
+        sampleEveryMs: this.#sampleEveryMs,
+        publishFlashes: publish,
+        sampleRate: o.sampleRate ?? 0,
+        ...(o.inboxCapacity !== undefined && { inboxCapacity: o.inboxCapacity }),
+        buffers: this.#buffers,
+        ...(channel !== null && { uplink: channel.port2 }),
+        ...(o.failShard?.shard === i && { failAfterRounds: o.failShard.rounds }),
+      };
+      const worker = spawnShard(data, channel === null ? [] : [channel.port2]);
+      this.#threads.push(worker);
+      ready.push(this.#watch(worker, i));
+    }
+    await Promise.race([Promise.all(ready), this.failure]);
+    // the shared epoch of the pacing: set up is not run time [CLK-4]
+    this.#flt[FLT.ANCHOR_WALL] = wallNow();
+    this.#flt[FLT.ANCHOR_SIM] = 0;
+    this.#flt[FLT.UNTIL] = this.clockKind === 'real' ? Infinity : 0;
+    Atomics.store(this.#ctl, CTL.GO, 1);
+    Atomics.notify(this.#ctl, CTL.GO);
+  }
+
+  /** Follow one worker: its messages, and its death [SHD-6]. Resolves when it is ready. */
+  #watch(worker: Worker, shard: number): Promise<void> {
+    let onReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+    });
+    let ended = false;
+    worker.on('message', (m: ShardMessage) => {
+      switch (m.type) {
+        case 'ready':
+          onReady();
+          break;
+        case 'reached':
+          this.#onReached(m.until);
+          break;
+        case 'snapshot':
+          this.#onSnapshot(m.seq, m.t);
+          break;
+        case 'stopped':
+          ended = true;
+          break;
+      }
+    });
+    worker.on('error', (error) => {
+      this.#onFailure(new ShardFailedError(shard, errorText(error), { cause: error }));
+    });
+    this.#exited.push(
+      new Promise<void>((resolve) => {
+        worker.on('exit', (code) => {
+          if (!ended && this.#stopping === null) {
+            this.#onFailure(new ShardFailedError(shard, `its worker exited with code ${code}`));
+          }
+          resolve();
+        });
+      }),
+    );
+    return ready;
+  }
+
+  #onFailure(error: ShardFailedError): void {
+    if (this.#failed !== null) return;
+    this.#failed = error;
+    this.#raiseStop();
+    this.#fail(error);
+  }
+
+  #onReached(until: number): void {
+    const keep: UntilWaiter[] = [];
+    for (const r of this.#reached) {
+      if (r.until <= until) r.resolve();
+      else keep.push(r);
+    }
+    this.#reached = keep;
+  }
+
+  #onSnapshot(seq: number, t: number): void {
+    const slot = (seq - 1) & 1;
+    const r = this.#snapMonitors[slot].orderParameter(t);
+    let flashes = 0;
+    const base = COUNTERS_PER_SHARD * this.workers + slot * this.workers;
+    for (let i = 0; i < this.workers; i++) flashes += this.#counters[base + i];
+    Atomics.store(this.#ctl, CTL.SNAP_ACK, seq);
+    Atomics.notify(this.#ctl, CTL.SNAP_ACK);
+    if (this.#onSample !== null && (this.#sampleUntil === undefined || t <= this.#sampleUntil)) {
+      this.#onSample(t, r, flashes);
+    }
+  }
+
+  /** Simulated ms: the last tick every shard has run. */
+  now(): number {
+    return this.#flt[FLT.TICK];
+  }
+
+  get speed(): number {
+    return this.#flt[FLT.SPEED];
+  }
+
+  get paused(): boolean {
+    return Atomics.load(this.#ctl, CTL.PAUSED) !== 0;
+  }
+
+  get pausedWallMs(): number {
+    return this.#pausedWall + (this.paused ? performance.now() - this.#pausedAt : 0);
+  }
+
+  behindMs(): number {
+    if (this.clockKind !== 'real' || this.paused) return 0;
+    const flt = this.#flt;
+    const target = flt[FLT.ANCHOR_SIM] + (wallNow() - flt[FLT.ANCHOR_WALL]) * flt[FLT.SPEED];
+    const next = Math.min(flt[FLT.NEXT_TICK] || 0, flt[FLT.UNTIL]);
+    const behind = target - Math.max(this.now(), next);
+    return behind > 0 ? behind : 0;
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.#pausedAt = performance.now();
+    this.#reanchor();
+    Atomics.store(this.#ctl, CTL.PAUSED, 1);
+    this.#bump(CTL.PACE_SEQ);
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.#pausedWall += performance.now() - this.#pausedAt;
+    this.#reanchor();
+    Atomics.store(this.#ctl, CTL.PAUSED, 0);
+    this.#bump(CTL.PACE_SEQ);
+  }
+
+  setSpeed(speed: number): void {
+    if (this.clockKind !== 'real') {
+      throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
+    }
+    if (!(speed > 0) || !Number.isFinite(speed)) {
+      throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
+    }
+    this.#reanchor();
+    this.#flt[FLT.SPEED] = speed;
+    this.#bump(CTL.PACE_SEQ);
+  }
+
+  /** Pace on from where the run stands [RCK-3]. */
+  #reanchor(): void {
+    this.#flt[FLT.ANCHOR_SIM] = this.now();
+    this.#flt[FLT.ANCHOR_WALL] = wallNow();
+  }
+
+  #bump(index: number): void {
+    Atomics.add(this.#ctl, index, 1);
+    Atomics.notify(this.#ctl, index);
+  }
+
+  runUntil(t: number): Promise<void> {
+    if (this.#failed !== null) return Promise.reject(this.#failed);
+    if (this.#stopping !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#reached.push({ until: t, resolve });
+      this.#flt[FLT.UNTIL] = t;
+      this.#bump(CTL.UNTIL_SEQ);
+    });
+  }
+
+  sampleOrder(everyMs: number, untilMs: number | undefined, onSample: OrderSampleHandler): void {
+    if (everyMs !== this.#sampleEveryMs) {
+      throw new InvalidArgumentError(
+        'sampleEveryMs',
+        everyMs,
+        `must be the shards' sample interval (${this.#sampleEveryMs} ms, an option of the experiment)`,
+      );
+    }
+    this.#onSample = onSample;
+    this.#sampleUntil = untilMs;
+  }
+
+  orderParameterNow(): number {
+    return this.monitor.orderParameter(this.now());
+  }
+
+  stats(): FireflyStats {
+    const c = this.#counters;
+    const sum = (k: number): number => {
+      let s = 0;
+      for (let i = 0; i < this.workers; i++) s += c[i * COUNTERS_PER_SHARD + k];
+      return s;
+    };
+    return {
+      agents: this.agents,
+      simTimeMs: this.now(),
+      flashes: sum(0),
+      discardedPulses: sum(1),
+      droppedPulses: sum(2),
+      failedAgents: sum(3),
+    };
+  }
+
+  /** Stop every shard [SHD-6]: resolves when all workers have ended (or were terminated). */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  #raiseStop(): void {
+    Atomics.store(this.#ctl, CTL.STOP, 1);
+    for (const index of [CTL.GEN, CTL.GO, CTL.PACE_SEQ, CTL.UNTIL_SEQ, CTL.SNAP_ACK]) {
+      Atomics.notify(this.#ctl, index);
+    }
+  }
+
+  async #stop(): Promise<void> {
+    this.#raiseStop();
+    for (const r of this.#reached.splice(0)) r.resolve();
+    const all = Promise.all(this.#exited);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), 900);
+    });
+    if ((await Promise.race([all, late])) === 'late') {
+      await Promise.all(this.#threads.map((w) => w.terminate()));
+    }
+    clearTimeout(timer);
+    for (const bridge of this.#bridges) bridge.close();
+    if (this.#ownsBus) await this.bus.disconnect();
+  }
+}
+
+/**
+ * Start a shard's worker: the built `.js` next to this file, or, when running from the
+ * TypeScript sources (tests), the `.ts` through tsx's loader registered in the worker.
+ */
+function spawnShard(data: ShardWorkerData, transfer: readonly MessagePortLike[]): Worker {
+  const here = import.meta.url;
+  const options = { workerData: data, transferList: transfer as never[] };
+  if (here.endsWith('.js')) {
+    return new Worker(new URL('./firefly-shard-worker.js', here), options);
+  }
+  const entry = new URL('./firefly-shard-worker.ts', here).href;
+  const boot =
+    `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
+    '.catch((e) => { setImmediate(() => { throw e; }); });';
+  return new Worker(boot, { ...options, eval: true });
+}
+
+type MessagePortLike = object;
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

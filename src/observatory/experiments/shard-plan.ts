@@ -1,0 +1,189 @@
+/**
+ * How a firefly grid is cut into shards and what they share. The torus is cut into horizontal
+ * bands of whole rows, one per worker thread, so a shard's agents are one contiguous id range
+ * and its border agents sit in its first and last rows. Everything the shards and the main
+ * thread share lives in SharedArrayBuffers laid out here:
+ *
+ * - `control` (Int32): the barrier, stop/pause flags and the sequence numbers that wake a
+ *   waiting worker (`Atomics.wait`/`notify`);
+ * - `floats` (Float64): the tick just run, the pacing anchor (speed, wall epoch, simulated
+ *   time), the run's end, and each shard's next tick (double-buffered by round parity);
+ * - `counters` (Float64, 4 per shard): flashes, discarded and dropped pulses, failed agents;
+ * - telemetry: every agent's last flash time, last interval and flash count (the view and the
+ *   monitor read them directly) and two snapshot slots of the first two for R samples;
+ * - one ring per ordered pair of adjacent shards, double-buffered by round parity: the ids of
+ *   the sender's border agents that flashed in the round (a count, then the ids).
+ *
+ * Invariants:
+ * - [SHD-1] Bands are whole rows, at least one each; shard i owns ids `[from_i, to_i)`.
+ * - [SHD-2] A ring slot is written only in rounds of its parity and read only in the next
+ *   round, after the barrier between them: writer and reader never touch it at once.
+ */
+import { InvalidArgumentError } from '../../errors.js';
+import type { TorusTopology } from '../topology.js';
+
+/** Indices into the `control` Int32Array. */
+export const CTL = {
+  /** Barrier: arrivals in the current round. */
+  COUNT: 0,
+  /** Barrier: generation, bumped when the last party arrives. */
+  GEN: 1,
+  /** 1 once the run stops. */
+  STOP: 2,
+  /** 1 while paused. */
+  PAUSED: 3,
+  /** Bumped on every change of the pace (pause, resume, speed). */
+  PACE_SEQ: 4,
+  /** Bumped on every change of the run's end (`UNTIL`). */
+  UNTIL_SEQ: 5,
+  /** Snapshots the main thread has consumed. */
+  SNAP_ACK: 6,
+  /** Workers set up and waiting to start. */
+  READY: 7,
+  /** 1 when the main thread lets the workers go. */
+  GO: 8,
+  /** Snapshots taken. */
+  SNAP_SEQ: 9,
+  LENGTH: 16,
+} as const;
+
+/** Indices into the `floats` Float64Array. */
+export const FLT = {
+  /** The last tick every shard has run (simulated ms). */
+  TICK: 0,
+  SPEED: 1,
+  /** Pacing anchor: absolute wall ms (`performance.timeOrigin + performance.now()`). */
+  ANCHOR_WALL: 2,
+  /** Pacing anchor: simulated ms at ANCHOR_WALL. */
+  ANCHOR_SIM: 3,
+  /** Run every tick up to this simulated time, then wait. */
+  UNTIL: 4,
+  /** The tick the shards run next (simulated ms). */
+  NEXT_TICK: 5,
+  /** Simulated time of the snapshot in slot 0 and 1. */
+  SNAP_TIME: 6,
+  /** Per shard and round parity: the shard's next tick; `NEXT + parity * workers + shard`. */
+  NEXT: 8,
+} as const;
+
+/** Per shard in `counters`: flashes, discarded, dropped, failed; then per slot, flashes at snapshot. */
+export const COUNTERS_PER_SHARD = 4;
+
+/** A band of rows: shard i runs ids `[from, to)`. */
+export interface ShardBand {
+  from: number;
+  to: number;
+}
+
+/** The buffers one run's shards and main thread share (structured-clonable to workers). */
+export interface ShardBuffers {
+  control: SharedArrayBuffer;
+  floats: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+  lastFlash: SharedArrayBuffer;
+  interval: SharedArrayBuffer;
+  flashCount: SharedArrayBuffer;
+  /** Two slots of `agents` Float64 each. */
+  snapLastFlash: SharedArrayBuffer;
+  snapInterval: SharedArrayBuffer;
+  /** Ring from shard i to shard j under key `i>j`: Int32, two slots of `1 + capacity`. */
+  rings: Record<string, SharedArrayBuffer>;
+}
+
+/**
+ * Cut `height` rows into `workers` bands [SHD-1].
+ *
+ * @example
+ * ```ts
+ * planBands(10, 5, 2); // [{ from: 0, to: 20 }, { from: 20, to: 50 }]
+ * ```
+ */
+export function planBands(width: number, height: number, workers: number): ShardBand[] {
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new InvalidArgumentError('workers', workers, 'must be an integer >= 1');
+  }
+  if (workers > height) {
+    throw new InvalidArgumentError(
+      'workers',
+      workers,
+      `must be at most the grid's height (${height} rows): each shard is a band of whole rows`,
+    );
+  }
+  const bands: ShardBand[] = [];
+  for (let i = 0; i < workers; i++) {
+    const r0 = Math.floor((i * height) / workers);
+    const r1 = Math.floor(((i + 1) * height) / workers);
+    bands.push({ from: r0 * width, to: r1 * width });
+  }
+  return bands;
+}
+
+/** The shard of each row (bands are whole rows). */
+export function shardOfRow(bands: readonly ShardBand[], width: number, height: number): Int32Array {
+  const of = new Int32Array(height);
+  bands.forEach((b, i) => of.fill(i, b.from / width, b.to / width));
+  return of;
+}
+
+/**
+ * For each agent of shard `i`: the other shards it has neighbours in (at most two, since a
+ * band's neighbours are the bands above and below), as `targets[2k]`, `targets[2k+1]` for its
+ * k-th agent, -1 for none; and how many of its agents border each shard.
+ */
+export function borderTargets(
+  topology: TorusTopology,
+  bands: readonly ShardBand[],
+  i: number,
+): { targets: Int16Array; capacity: Map<number, number> } {
+  const { width, height, neighbours } = topology;
+  const rowShard = shardOfRow(bands, width, height);
+  const { from, to } = bands[i];
+  const targets = new Int16Array(2 * (to - from)).fill(-1);
+  const capacity = new Map<number, number>();
+  for (let a = from; a < to; a++) {
+    const k = 2 * (a - from);
+    for (let j = a * 8; j < a * 8 + 8; j++) {
+      const s = rowShard[Math.floor(neighbours[j] / width)];
+      if (s === i || targets[k] === s || targets[k + 1] === s) continue;
+      targets[targets[k] === -1 ? k : k + 1] = s;
+      capacity.set(s, (capacity.get(s) ?? 0) + 1);
+    }
+  }
+  return { targets, capacity };
+}
+
+/**
+ * Allocate the shared buffers of a run.
+ *
+ * @example
+ * ```ts
+ * const buffers = allocateShardBuffers(topology, bands, 5000);
+ * ```
+ */
+export function allocateShardBuffers(
+  topology: TorusTopology,
+  bands: readonly ShardBand[],
+  periodMs: number,
+): ShardBuffers {
+  const n = topology.size;
+  const w = bands.length;
+  const f64 = (count: number): SharedArrayBuffer => new SharedArrayBuffer(8 * count);
+  const buffers: ShardBuffers = {
+    control: new SharedArrayBuffer(4 * CTL.LENGTH),
+    floats: f64(FLT.NEXT + 2 * w),
+    counters: f64(COUNTERS_PER_SHARD * w + 2 * w),
+    lastFlash: f64(n),
+    interval: f64(n),
+    flashCount: new SharedArrayBuffer(4 * n),
+    snapLastFlash: f64(2 * n),
+    snapInterval: f64(2 * n),
+    rings: {},
+  };
+  new Float64Array(buffers.interval).fill(periodMs);
+  for (let i = 0; i < w; i++) {
+    for (const [j, cap] of borderTargets(topology, bands, i).capacity) {
+      buffers.rings[`${i}>${j}`] = new SharedArrayBuffer(4 * 2 * (1 + cap));
+    }
+  }
+  return buffers;
+}
