@@ -52,8 +52,8 @@ export interface CommandSpec<S extends z.ZodType> {
  * new Gateway({ port: 0, auth: { mode: 'none' }, commands: handler });
  * ```
  */
-export function defineCommands<const T extends Record<string, CommandSpec<z.ZodType>>>(specs: {
-  [K in keyof T]: CommandSpec<T[K]['args']>;
+export function defineCommands<S extends Record<string, z.ZodType>>(specs: {
+  [K in keyof S]: CommandSpec<S[K]>;
 }): CommandHandler {
   // Erased to the untyped form the gateway calls: it has parsed `args` with this very schema.
   const table = specs as Record<string, CommandSpec<z.ZodType>>;
