@@ -329,21 +329,32 @@ export class Scheduler {
   }
 
   /**
-   * The clock has reached `tick`: run its beforeTick (once) and what it woke, then take its
-   * timers, if any are due, as the current bucket [SCH-6].
+   * The clock has reached `tick`: run its beforeTick (once), then take its timers, if any are
+   * due, as the current bucket [SCH-6]. Returns whether the hook woke anything, which must run
+   * (settle) before the timers.
    */
-  async #enterTick(tick: number): Promise<void> {
+  #enterTick(tick: number): boolean {
+    let woke = false;
     if (tick > this.#entered) {
       this.#entered = tick;
       if (this.#visit <= tick) this.#visit = Infinity;
       const before = this.#beforeTick;
       if (before !== null) {
         before(tick * this.clock.queue.tickMs);
-        await this.#settle();
+        woke = this.#readyPending();
       }
     }
     const queue = this.clock.queue;
     if (queue.peekTick() <= tick) this.#current = queue.popBucket();
+    return woke;
+  }
+
+  /** Whether a ready queue this run waits for holds wake-ups [SCH-2]. */
+  #readyPending(): boolean {
+    const queues = this.#readyQueues;
+    if (queues === null) return defaultReadyQueue().size > 0;
+    for (const q of queues) if (q.size > 0) return true;
+    return false;
   }
 
   async #pumpVirtual(clock: VirtualClock, until: number): Promise<void> {
@@ -351,7 +362,7 @@ export class Scheduler {
     const tickMs = queue.tickMs;
     // [SCH-2] what became runnable before this call (a send from outside the run, and the
     // wake-ups it queued) runs at the current time, before time moves on
-    await this.#settle();
+    if (this.#readyPending()) await this.#settle();
     while (!this.#stopped) {
       if (this.#current === null) {
         if (this.#paused) {
@@ -361,7 +372,7 @@ export class Scheduler {
         const tick = this.#nextTick();
         if (tick === Infinity || tick * tickMs > until) break;
         clock.advanceTo(tick * tickMs);
-        await this.#enterTick(tick);
+        if (this.#enterTick(tick)) await this.#settle();
         if (this.#current === null) continue;
       }
       await this.#runSlice();
@@ -402,7 +413,7 @@ export class Scheduler {
         }
         if (late > this.stats.maxLateMs) this.stats.maxLateMs = late;
         clock.advanceTo(due);
-        await this.#enterTick(tick);
+        if (this.#enterTick(tick)) await this.#settle();
         if (this.#current === null) continue;
       }
       await this.#runSlice();

@@ -14,6 +14,7 @@ function summary(over: Partial<FireflyRunSummary> = {}): FireflyRunSummary {
     failedAgents: 0,
     width: 50,
     height: 50,
+    workers: 1,
     clock: 'virtual',
     seed: 1,
     speed: 1,
