@@ -664,11 +664,15 @@ export class Gateway {
 
   // ---- sending ------------------------------------------------------------------------
 
-  /** Send a text frame; close the session as a slow consumer past `maxBufferedBytes`. [GW-3] */
-  #send(s: Session, text: string): void {
+  /**
+   * Send a text frame; close the session as a slow consumer past `maxBufferedBytes`. [GW-3]
+   * A replay is not checked: it is bounded by the replay buffer, and closing a client for the
+   * backlog it just asked for would make it ask again forever.
+   */
+  #send(s: Session, text: string, check = true): void {
     if (s.closed || s.ws.readyState !== WebSocket.OPEN) return;
     s.ws.send(text);
-    if (s.ws.bufferedAmount > this.#limits.maxBufferedBytes) {
+    if (check && s.ws.bufferedAmount > this.#limits.maxBufferedBytes) {
       this.#stats.closedSlowConsumer++;
       this.#endSession(s);
       s.ws.close(CloseCode.SLOW_CONSUMER, 'slow consumer');
@@ -851,7 +855,7 @@ export class Gateway {
     // Synchronous: no event can be published between the replay and the live subscription.
     for (const text of texts) {
       s.eventsSent++;
-      this.#send(s, text);
+      this.#send(s, text, false);
     }
     this.#sendMessage(s, {
       type: 'resumed',
