@@ -3,7 +3,7 @@
  * command `npm start` runs). Parses and checks every option before anything starts (exit 2 on
  * a bad value), runs `runFireflies`, prints the summary. Ctrl+C stops the run cleanly.
  */
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import type { Command } from 'commander';
 import { runFireflies, resolveModelParams } from '../../observatory/index.js';
@@ -30,6 +30,7 @@ export interface FirefliesFlags {
   clock: string;
   speed: string;
   limit?: string;
+  workers?: string;
   visualize?: boolean;
   log?: string;
   json?: boolean;
@@ -110,6 +111,15 @@ export function parseFirefliesFlags(
       '--speed applies to --clock real (the virtual clock runs as fast as it can)',
     );
   }
+  const workers = parseWorkers(flags.workers, height);
+  if (flags.limit !== undefined && workers > 1) {
+    const limit = parseNumber('--limit', flags.limit, { integer: true, min: 1 });
+    if (limit < workers) {
+      throw new UsageError(
+        `--limit (${limit}) must be at least --workers (${workers}): the limit is split between the shards`,
+      );
+    }
+  }
   const visualize = flags.visualize !== false;
   const durationMs =
     flags.duration !== undefined
@@ -128,6 +138,7 @@ export function parseFirefliesFlags(
     seed: parseNumber('--seed', flags.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
     clock: flags.clock,
     speed,
+    workers,
     ...(flags.limit !== undefined && {
       limit: parseNumber('--limit', flags.limit, { integer: true, min: 1 }),
     }),
@@ -149,6 +160,7 @@ export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fi
   const lines = [
     `${command}: ${plural(s.agents, 'agent')} (${s.width}x${s.height}), ${s.clock} clock` +
       `${s.clock === 'real' && s.speed !== 1 ? ` x${s.speed}` : ''}, seed ${s.seed}` +
+      `${s.workers > 1 ? `, ${s.workers} workers` : ''}` +
       `${s.cancelled ? ' (stopped by Ctrl+C)' : ''}`,
     `  simulated ${(s.simTimeMs / 1000).toFixed(1)} s in ${(s.wallMs / 1000).toFixed(1)} s wall ` +
       `(${s.simSecondsPerWallSecond.toFixed(2)} sim s per wall s)`,
@@ -255,6 +267,12 @@ export function addFireflyOptions(command: Command, defaults: FireflyOptionDefau
       '1',
     )
     .option('--limit <n>', 'global concurrency limit: agents inside a step at once (cpu_slot)')
+    .option(
+      '--workers <n|auto>',
+      'worker threads, one band of the grid each, in lock-step with live border links; ' +
+        'the same seed gives the same flashes for any count (auto = the number of cores)',
+      '1',
+    )
     .option('--log <file>', 'write metrics as JSONL, one line per second')
     .option('--json', 'print the final summary as JSON')
     .option('--sample-rate <p>', 'fraction of pulses also published to debug/sample/<agent>', '0');
@@ -302,7 +320,8 @@ export async function executeFireflies(
   const options = parseFirefliesFlags(flags, isTTY);
   if (options.logPath !== undefined) checkWritableFile('--log', options.logPath);
   checkHeapFor({
-    agents: options.width * options.height,
+    // each worker holds its band's agents on a heap of its own
+    agents: Math.ceil((options.width * options.height) / (options.workers ?? 1)),
     heapLimitBytes: getHeapStatistics().heap_size_limit,
     totalMemoryBytes: totalmem(),
   });
@@ -337,4 +356,19 @@ export async function executeFireflies(
     flags.json === true ? `${JSON.stringify(summary)}\n` : formatFireflySummary(summary, command),
   );
   return summary;
+}
+
+/** `--workers`: an integer from 1 to the grid's height (bands are whole rows), or `auto`. */
+function parseWorkers(text: string | undefined, height: number): number {
+  if (text === undefined) return 1;
+  const workers =
+    text.trim() === 'auto'
+      ? availableParallelism()
+      : parseNumber('--workers', text, { integer: true, min: 1 });
+  if (workers > height) {
+    throw new UsageError(
+      `--workers (${workers}) must be at most the grid's height (${height} rows): each worker runs a band of whole rows`,
+    );
+  }
+  return workers;
 }
