@@ -46,6 +46,8 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
    * bands run in lock-step with live border links; the same seed gives the same flashes.
    */
   workers?: number;
+  /** Tests: shard `shard` throws after `rounds` rounds (with `workers` > 1). */
+  failShard?: { shard: number; rounds: number };
   /** Simulated ms between two samples of R (default 1000). */
   sampleEveryMs?: number;
   /** Target frames per second of the live view (default 30). */

@@ -137,12 +137,14 @@ async function main(data: ShardWorkerData): Promise<void> {
     while (Atomics.load(ctl, CTL.GEN) === gen) if (!waitWhile(CTL.GEN, gen)) return false;
     return !stopped();
   };
+  let borderIn = 0; // border flashes received from other shards
   const writeCounters = (): void => {
     const base = me * COUNTERS_PER_SHARD;
     counters[base] = telemetry.flashes;
     counters[base + 1] = telemetry.discardedPulses;
     counters[base + 2] = telemetry.droppedPulses;
     counters[base + 3] = exp.stats().failedAgents;
+    counters[base + 4] = borderIn;
   };
 
   post({ type: 'ready' });
@@ -186,6 +188,7 @@ async function main(data: ShardWorkerData): Promise<void> {
         if (count === 0) continue;
         scratch.set(ring.subarray(base + 1, base + 1 + count));
         exp.exchange.receive(scratch.subarray(0, count), prevT);
+        borderIn += count;
       }
     }
     await exp.scheduler.runUntil(t);

@@ -377,6 +377,13 @@ export class ShardedFireflies implements FireflyRunTarget {
     return this.monitor.orderParameter(this.now());
   }
 
+  /** Flashes carried across a shard border so far (each counted once per receiving shard). */
+  get borderFlashes(): number {
+    let s = 0;
+    for (let i = 0; i < this.workers; i++) s += this.#counters[i * COUNTERS_PER_SHARD + 4];
+    return s;
+  }
+
   stats(): FireflyStats {
     const c = this.#counters;
     const sum = (k: number): number => {

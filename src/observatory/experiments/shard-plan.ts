@@ -8,7 +8,8 @@
  *   waiting worker (`Atomics.wait`/`notify`);
  * - `floats` (Float64): the tick just run, the pacing anchor (speed, wall epoch, simulated
  *   time), the run's end, and each shard's next tick (double-buffered by round parity);
- * - `counters` (Float64, 4 per shard): flashes, discarded and dropped pulses, failed agents;
+ * - `counters` (Float64, 5 per shard): flashes, discarded and dropped pulses, failed agents,
+ *   border flashes received;
  * - telemetry: every agent's last flash time, last interval and flash count (the view and the
  *   monitor read them directly) and two snapshot slots of the first two for R samples;
  * - one ring per ordered pair of adjacent shards, double-buffered by round parity: the ids of
@@ -66,8 +67,11 @@ export const FLT = {
   NEXT: 8,
 } as const;
 
-/** Per shard in `counters`: flashes, discarded, dropped, failed; then per slot, flashes at snapshot. */
-export const COUNTERS_PER_SHARD = 4;
+/**
+ * Per shard in `counters`: flashes, discarded, dropped, failed agents, border flashes received
+ * from other shards; then, per snapshot slot and shard, the flashes at the snapshot.
+ */
+export const COUNTERS_PER_SHARD = 5;
 
 /** A band of rows: shard i runs ids `[from, to)`. */
 export interface ShardBand {

@@ -1,0 +1,142 @@
+/**
+ * Shards on real worker threads: the same flash log for any worker count [SHD-4], live border
+ * links [PUL-1], a shard that dies mid-run [SHD-6].
+ */
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { LocalBroker, LocalBus } from '../../src/messaging/index.js';
+import { runFireflies } from '../../src/observatory/experiments/firefly-run.js';
+import type { FireflyRunOptions } from '../../src/observatory/experiments/firefly-run.js';
+import { ShardedFireflies } from '../../src/observatory/experiments/firefly-shards.js';
+import { ShardFailedError } from '../../src/errors.js';
+import { TorusTopology } from '../../src/observatory/topology.js';
+import { planBands } from '../../src/observatory/experiments/shard-plan.js';
+
+const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
+
+const MODEL = { periodMs: 500, nudgeMs: 25, jitterMs: 20, seed: 11 } as const;
+
+/** Every (t, agent) flash of a run, sorted (the order within a tick is not the model's). */
+async function flashLog(
+  workers: number,
+  extra: Partial<FireflyRunOptions> = {},
+): Promise<{ log: Array<[number, number]>; hash: string; flashes: number; discarded: number }> {
+  const bus = new LocalBus({ broker: new LocalBroker() });
+  await bus.connect();
+  const log: Array<[number, number]> = [];
+  bus.subscribe('firefly/flash', (_topic, payload) => {
+    const m = payload as { agentId: number; t: number };
+    log.push([m.t, m.agentId]);
+  });
+  const s = await runFireflies({
+    width: 12,
+    height: 12,
+    ...MODEL,
+    durationMs: 4_000,
+    clock: 'virtual',
+    workers,
+    bus,
+    visualize: false,
+    out: sink(),
+    isTTY: false,
+    signal: new AbortController().signal,
+    ...extra,
+  });
+  await bus.disconnect();
+  log.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  expect(s.droppedPulses).toBe(0);
+  expect(s.flashes).toBe(log.length); // every flash reached the main bus [SHD-7]
+  const hash = createHash('sha256').update(JSON.stringify(log)).digest('hex');
+  return { log, hash, flashes: s.flashes, discarded: s.discardedPulses };
+}
+
+describe('sharded fireflies on worker threads', () => {
+  it('give the same flash log for 1, 2, 3 and 4 workers [SHD-4]', async () => {
+    const one = await flashLog(1);
+    expect(one.flashes).toBeGreaterThan(144 * 5);
+    for (const workers of [2, 3, 4]) {
+      const sharded = await flashLog(workers);
+      expect(sharded.hash, `${workers} workers`).toBe(one.hash);
+      expect(sharded.discarded).toBe(one.discarded);
+    }
+  }, 60_000);
+
+  it('deliver a border agent its cross-shard neighbours pulses [PUL-1]', async () => {
+    // 12 rows in 2 bands: rows 0-5 and 6-11; agents of rows 5 and 6 (and 0 and 11, across
+    // the torus' wrap) have neighbours in the other band
+    const width = 12;
+    const bands = planBands(width, 12, 2);
+    const topology = new TorusTopology(width, 12);
+    const border = new Set<number>();
+    for (let a = 0; a < topology.size; a++) {
+      const mine = a < bands[0].to ? 0 : 1;
+      for (const nb of topology.neighboursOf(a)) {
+        if ((nb < bands[0].to ? 0 : 1) !== mine) border.add(a);
+      }
+    }
+    expect(border.size).toBe(4 * width);
+    const exp = new ShardedFireflies({
+      width,
+      height: 12,
+      ...MODEL,
+      clock: 'virtual',
+      workers: 2,
+      publishFlashes: false,
+    });
+    await exp.start();
+    await exp.runUntil(4_000);
+    const carried = exp.borderFlashes;
+    const stats = exp.stats();
+    await exp.stop();
+    expect(carried).toBeGreaterThan(0); // severed links would carry nothing
+    // each border agent's flash crosses to the one other band, exactly once
+    const one = await flashLog(1, { durationMs: 4_000 });
+    const borderFlashes = one.log.filter(([, id]) => border.has(id)).length;
+    expect(carried).toBe(borderFlashes);
+    expect(stats.flashes).toBe(one.flashes);
+  }, 60_000);
+
+  it('end the run with the shard named when a worker dies mid-run [SHD-6]', async () => {
+    const started = performance.now();
+    const run = runFireflies({
+      width: 40,
+      height: 40,
+      ...MODEL,
+      durationMs: 3_600_000, // an hour: only the failure can end it
+      clock: 'virtual',
+      workers: 2,
+      failShard: { shard: 1, rounds: 300 },
+      visualize: false,
+      out: sink(),
+      isTTY: false,
+      signal: new AbortController().signal,
+    });
+    const error = await run.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ShardFailedError);
+    expect((error as ShardFailedError).code).toBe('CASCADE_ERR_SHARD_FAILED');
+    expect((error as ShardFailedError).details.shard).toBe(1);
+    expect((error as Error).message).toMatch(/shard 1 failed: injected failure after 300 rounds/);
+    expect(performance.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+
+  it('stop every worker in under a second', async () => {
+    const exp = new ShardedFireflies({
+      width: 40,
+      height: 40,
+      ...MODEL,
+      clock: 'real',
+      speed: 1,
+      workers: 2,
+    });
+    await exp.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exp.now()).toBeGreaterThan(0); // it runs, paced to the wall
+    const t0 = performance.now();
+    await exp.stop();
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  }, 30_000);
+});
