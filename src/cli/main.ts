@@ -50,6 +50,11 @@ function exitCodeOf(error: unknown): number {
     process.stderr.write(`cascade: ${error.message}\n`);
     return 2;
   }
+  if (error instanceof CascadeError) {
+    // a failure Cascade names (a shard that died, say): its message and code, no stack trace
+    process.stderr.write(`cascade: ${error.message} [${error.code}]\n`);
+    return 1;
+  }
   process.stderr.write(
     `cascade: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
   );

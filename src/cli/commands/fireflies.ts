@@ -335,6 +335,7 @@ export async function executeFireflies(
     const out = flags.json === true && !isTTY ? process.stderr : stdout;
     summary = await runFireflies({
       ...options,
+      ...failShardHook(),
       out,
       isTTY,
       ...(stdout.columns !== undefined && { columns: stdout.columns }),
@@ -371,4 +372,13 @@ function parseWorkers(text: string | undefined, height: number): number {
     );
   }
   return workers;
+}
+
+/**
+ * Test hook: `CASCADE_FAIL_SHARD=<shard>:<rounds>` makes that shard's worker throw after that
+ * many rounds, to exercise a worker dying mid-run (docs/fireflies.md, "Shards").
+ */
+function failShardHook(): { failShard?: { shard: number; rounds: number } } {
+  const spec = /^(\d+):(\d+)$/.exec(process.env.CASCADE_FAIL_SHARD ?? '');
+  return spec === null ? {} : { failShard: { shard: Number(spec[1]), rounds: Number(spec[2]) } };
 }

@@ -165,7 +165,10 @@ export class FireflyExperiment implements FireflyRunTarget {
       clock: options.clock ?? 'real',
       seed: options.seed ?? 1,
       ...(options.speed !== undefined && { speed: options.speed }),
-      beforeTick: () => this.exchange.deliver(), // [PUL-1] pulses of the tick before, first
+      beforeTick: () => {
+        this.#takeSample(); // R at the end of the tick before [RUN-1]
+        this.exchange.deliver(); // [PUL-1] pulses of the tick before, first
+      },
     });
     this.telemetry = options.telemetry ?? new FireflyTelemetry(this.agents, this.params.periodMs);
     this.monitor = new ConvergenceMonitor(this.telemetry);
@@ -266,20 +269,36 @@ export class FireflyExperiment implements FireflyRunTarget {
     if (!(everyMs > 0)) throw new InvalidArgumentError('sampleEveryMs', everyMs, 'must be > 0');
     const clock = this.scheduler.clock;
     const chunked = this.clockKind === 'real' && this.agents > CHUNKED_MONITOR_AGENTS;
-    const sample = (): void => {
+    // the timer marks the tick; R is taken once the whole tick has run (at the start of the
+    // next visited tick, or at the end of runUntil), as every shard of a sharded run does
+    const mark = (): void => {
       if (this.#world.stopped) return;
-      const t = clock.now();
+      this.#pendingSample = clock.now();
+      this.scheduler.visit(this.#pendingSample + clock.queue.tickMs);
+    };
+    this.#sample = (t) => {
       const flashes = this.telemetry.flashes;
       const done = (r: number): void => {
         onSample(t, r, flashes);
         if (!this.#world.stopped && (untilMs === undefined || t < untilMs)) {
-          clock.setTimer(t + everyMs, sample);
+          clock.setTimer(t + everyMs, mark);
         }
       };
       if (!chunked) done(this.monitor.orderParameter(t));
       else void this.monitor.orderParameterAsync(t).then(done);
     };
-    clock.setTimer(everyMs, sample);
+    clock.setTimer(everyMs, mark);
+  }
+
+  /** R sampling: the tick marked for a sample (NaN: none), and what takes it. */
+  #pendingSample = Number.NaN;
+  #sample: ((t: number) => void) | null = null;
+
+  #takeSample(): void {
+    const t = this.#pendingSample;
+    if (t !== t || this.#sample === null) return;
+    this.#pendingSample = Number.NaN;
+    this.#sample(t);
   }
 
   /** R now. */
@@ -373,8 +392,9 @@ export class FireflyExperiment implements FireflyRunTarget {
   lastAgentError: unknown = undefined;
 
   /** Advance to simulated time `t` (virtual clock), or wait until the clock reads `t` (real). */
-  runUntil(t: number): Promise<void> {
-    return this.scheduler.runUntil(t);
+  async runUntil(t: number): Promise<void> {
+    await this.scheduler.runUntil(t);
+    this.#takeSample(); // a sample marked in the last tick run
   }
 
   /** Stop every agent and the scheduler; resolves when all agent runs have ended [FLY-7]. */
