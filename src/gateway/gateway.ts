@@ -571,6 +571,11 @@ export class Gateway {
   }
 
   #accept(ws: WebSocket, principal: Principal): void {
+    if (this.#closing !== null) {
+      // close() began while the handshake finished: it no longer sees this socket. [GW-6]
+      ws.close(CloseCode.GOING_AWAY, 'gateway closing');
+      return;
+    }
     const l = this.#limits;
     const id = `${this.epoch.slice(0, 4)}-${this.#nextSession++}-${randomBytes(4).toString('hex')}`;
     const s = new Session(id, ws, principal, new TokenBucket(l.ratePerSec, l.burst));
