@@ -35,7 +35,7 @@ describe('cascade diag headless', () => {
 describe('cascade diag renderer', () => {
   it('counts one source as "1 source"', () => {
     const r = run(['diag', 'renderer', '--sources', '1', '--grid', '1x1', '--duration', '0.3']);
-    expect(r.code).toBe(0);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^cascade diag renderer: 1 source x 2\/s on 1x1, /m);
   });
 });
