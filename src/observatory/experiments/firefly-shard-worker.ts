@@ -145,7 +145,11 @@ async function main(data: ShardWorkerData): Promise<void> {
     counters[base + 2] = telemetry.droppedPulses;
     counters[base + 3] = exp.stats().failedAgents;
     counters[base + 4] = borderIn;
+    counters[base + 5] = barrierMs;
+    counters[base + 6] = roundsMs;
   };
+  let barrierMs = 0; // wall ms waiting in the barrier
+  let roundsMs = 0; // wall ms of all rounds, barrier included
 
   post({ type: 'ready' });
   while (Atomics.load(ctl, CTL.GO) === 0) if (!waitWhile(CTL.GO, 0)) return finish();
@@ -160,6 +164,7 @@ async function main(data: ShardWorkerData): Promise<void> {
   let t = minNext(flt, 1, W);
   let prevT = 0;
   let reachedFor = Number.NaN;
+  let roundStart = performance.now();
   for (;;) {
     if (stopped()) break;
     if (data.failAfterRounds !== undefined && k >= data.failAfterRounds) {
@@ -179,6 +184,7 @@ async function main(data: ShardWorkerData): Promise<void> {
       continue;
     }
     if (data.clock === 'real' && !pace(t)) break;
+    roundStart = performance.now(); // pacing waits are not round time
     // border flashes of the round before [SHD-3]
     const parityIn = (k + 1) & 1; // (k - 1) & 1
     if (k > 0) {
@@ -230,7 +236,12 @@ async function main(data: ShardWorkerData): Promise<void> {
       own.length > 0 ? t + 1 : Infinity,
       nextSample,
     );
+    const atBarrier = performance.now();
     if (!barrier()) break;
+    const after = performance.now();
+    barrierMs += after - atBarrier;
+    roundsMs += after - roundStart;
+    roundStart = after;
     if (me === 0) {
       flt[FLT.TICK] = t;
       if (snapSeq > Atomics.load(ctl, CTL.SNAP_SEQ)) {

@@ -384,6 +384,20 @@ export class ShardedFireflies implements FireflyRunTarget {
     return s;
   }
 
+  /**
+   * The share of the shards' round time spent waiting in the barrier (what lock-step costs:
+   * synchronisation plus imbalance between the bands), 0 before the first round.
+   */
+  get barrierShare(): number {
+    let wait = 0;
+    let total = 0;
+    for (let i = 0; i < this.workers; i++) {
+      wait += this.#counters[i * COUNTERS_PER_SHARD + 5];
+      total += this.#counters[i * COUNTERS_PER_SHARD + 6];
+    }
+    return total > 0 ? wait / total : 0;
+  }
+
   stats(): FireflyStats {
     const c = this.#counters;
     const sum = (k: number): number => {

@@ -8,8 +8,8 @@
  *   waiting worker (`Atomics.wait`/`notify`);
  * - `floats` (Float64): the tick just run, the pacing anchor (speed, wall epoch, simulated
  *   time), the run's end, and each shard's next tick (double-buffered by round parity);
- * - `counters` (Float64, 5 per shard): flashes, discarded and dropped pulses, failed agents,
- *   border flashes received;
+ * - `counters` (Float64, 7 per shard): flashes, discarded and dropped pulses, failed agents,
+ *   border flashes received, wall ms in the barrier and in all rounds;
  * - telemetry: every agent's last flash time, last interval and flash count (the view and the
  *   monitor read them directly) and two snapshot slots of the first two for R samples;
  * - one ring per ordered pair of adjacent shards, double-buffered by round parity: the ids of
@@ -69,9 +69,10 @@ export const FLT = {
 
 /**
  * Per shard in `counters`: flashes, discarded, dropped, failed agents, border flashes received
- * from other shards; then, per snapshot slot and shard, the flashes at the snapshot.
+ * from other shards, wall ms spent in the barrier, wall ms of all rounds; then, per snapshot
+ * slot and shard, the flashes at the snapshot.
  */
-export const COUNTERS_PER_SHARD = 5;
+export const COUNTERS_PER_SHARD = 7;
 
 /** A band of rows: shard i runs ids `[from, to)`. */
 export interface ShardBand {
