@@ -124,7 +124,15 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
-/** The bearer token of an upgrade request: `Authorization: Bearer` first, then `?token=`. */
+/**
+ * The bearer token of an upgrade request: `Authorization: Bearer` first, then `?token=`
+ * (browsers cannot set headers on a WebSocket).
+ *
+ * @example
+ * ```ts
+ * tokenOf(req); // 'eyJhbGciOi...' from 'Authorization: Bearer eyJhbGciOi...', or null
+ * ```
+ */
 export function tokenOf(req: IncomingMessage): string | null {
   const header = req.headers.authorization;
   if (header !== undefined) {
@@ -216,18 +224,39 @@ export class Authenticator {
   }
 }
 
-/** True when `role` may send control commands. */
+/**
+ * True when `role` may send control commands.
+ *
+ * @example
+ * ```ts
+ * maySteer('viewer'); // false
+ * ```
+ */
 export function maySteer(role: Role): boolean {
   return role === 'control' || role === 'admin';
 }
 
-/** May a session with `acl` publish on `topic`? [AUTH-3] */
+/**
+ * May a session with `acl` publish on `topic`? [AUTH-3]
+ *
+ * @example
+ * ```ts
+ * mayPublish({ sub: [], pub: ['room/+/cursor'] }, 'room/1/cursor'); // true
+ * ```
+ */
 export function mayPublish(acl: TopicAcl, topic: string): boolean {
   for (const pattern of acl.pub) if (topicMatches(pattern, topic)) return true;
   return false;
 }
 
-/** May a session with `acl` subscribe to `pattern`? [AUTH-3] */
+/**
+ * May a session with `acl` subscribe to `pattern`? [AUTH-3]
+ *
+ * @example
+ * ```ts
+ * maySubscribe({ sub: ['room/#'], pub: [] }, 'room/+/cursor'); // true
+ * ```
+ */
 export function maySubscribe(acl: TopicAcl, pattern: string): boolean {
   for (const allowed of acl.sub) if (patternCovers(allowed, pattern)) return true;
   return false;
