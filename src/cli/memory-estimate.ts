@@ -48,16 +48,22 @@ export function maxAgentsFor(heapLimitBytes: number): number {
 
 /** What {@link checkHeapFor} compares: the run's size and this process's limits. */
 export interface HeapCheck {
+  /** All the run's agents. */
   agents: number;
-  /** `v8.getHeapStatistics().heap_size_limit`. */
+  /** Worker threads the grid is split over (default 1), each holding its band on its own heap. */
+  workers?: number;
+  /** The most workers the grid allows (its rows); a larger suggestion is not made. */
+  maxWorkers?: number;
+  /** `v8.getHeapStatistics().heap_size_limit`: V8's flags, so the limit, are the same in workers. */
   heapLimitBytes: number;
-  /** `os.totalmem()`: a heap larger than the machine's memory would only swap or be killed. */
+  /** `os.totalmem()`: heaps larger than the machine's memory would only swap or be killed. */
   totalMemoryBytes: number;
 }
 
 /**
- * Throw a UsageError (exit code 2) giving the estimate and the ways out when a run of
- * `agents` would not fit in the heap; return the estimate otherwise.
+ * Throw a UsageError (exit code 2) giving the estimate and the ways out when the agents a
+ * heap holds (all of them, or one worker's band) would not fit; return the estimate of one
+ * heap otherwise.
  *
  * @example
  * ```ts
@@ -65,27 +71,49 @@ export interface HeapCheck {
  *   totalMemoryBytes: os.totalmem() });
  * ```
  */
-export function checkHeapFor({ agents, heapLimitBytes, totalMemoryBytes }: HeapCheck): number {
-  const estimate = estimateHeapBytes(agents);
+export function checkHeapFor(check: HeapCheck): number {
+  const { agents, heapLimitBytes, totalMemoryBytes } = check;
+  const workers = check.workers ?? 1;
+  const perHeap = Math.ceil(agents / workers);
+  const estimate = estimateHeapBytes(perHeap);
   const needed = estimate * HEAP_HEADROOM;
   if (needed <= heapLimitBytes) return estimate;
-  // a flag value in MB, rounded up to a round 256 MB
-  const flagMb = Math.ceil(needed / 2 ** 20 / 256) * 256;
-  const side = Math.floor(Math.sqrt(maxAgentsFor(heapLimitBytes)));
-  const larger =
-    needed > totalMemoryBytes
-      ? `this machine has only ${gb(totalMemoryBytes)} of memory, so a larger heap will not do`
-      : `give Node a larger heap (NODE_OPTIONS=--max-old-space-size=${flagMb} cascade ..., ` +
-        `or node --max-old-space-size=${flagMb} dist/cli/main.js ...)`;
-  const fewer =
+  // all heaps together must fit in the machine, however they are split
+  const machineTooSmall = estimateHeapBytes(agents) * HEAP_HEADROOM > totalMemoryBytes;
+  const ways: string[] = [];
+  if (machineTooSmall) {
+    ways.push(
+      `this machine has only ${gb(totalMemoryBytes)} of memory, so a larger heap will not do`,
+    );
+  } else {
+    // a flag value in MB, rounded up to a round 256 MB
+    const flagMb = Math.ceil(needed / 2 ** 20 / 256) * 256;
+    ways.push(
+      `give Node a larger heap (NODE_OPTIONS=--max-old-space-size=${flagMb} cascade ..., ` +
+        `or node --max-old-space-size=${flagMb} dist/cli/main.js ...)`,
+    );
+    const enough = Math.ceil(agents / Math.max(1, maxAgentsFor(heapLimitBytes)));
+    if (enough > workers && enough <= (check.maxWorkers ?? Infinity)) {
+      ways.push(
+        `split the grid over more worker threads, each with a heap of its own (--workers ${enough})`,
+      );
+    }
+  }
+  const side = Math.floor(Math.sqrt(maxAgentsFor(heapLimitBytes) * workers));
+  ways.push(
     side >= 1
-      ? `use fewer agents (at most --agents ${side * side}, a ${side}x${side} grid, here)`
-      : 'use fewer agents';
+      ? `use fewer agents (at most --agents ${side * side}, a ${side}x${side} grid, here` +
+          `${workers > 1 ? ` with --workers ${workers}` : ''})`
+      : 'use fewer agents',
+  );
+  const who =
+    workers === 1
+      ? `${agents} agents need`
+      : `${agents} agents on ${workers} workers (${perHeap} in the largest band) need, per worker,`;
   throw new UsageError(
-    `${agents} agents need about ${gb(estimate)} of heap (${gb(needed)} with room to collect ` +
-      `garbage; ${HEAP_BYTES_PER_AGENT} bytes per agent), more than this process may use ` +
-      `(${gb(heapLimitBytes)}): ${larger}; ${fewer}; or, once it exists, spread them over ` +
-      `worker threads with --workers`,
+    `${who} about ${gb(estimate)} of heap (${gb(needed)} with room to collect garbage; ` +
+      `${HEAP_BYTES_PER_AGENT} bytes per agent), more than ${workers === 1 ? 'this process' : 'a thread'} ` +
+      `may use (${gb(heapLimitBytes)}): ${ways.join('; or ')}`,
   );
 }
 

@@ -23,6 +23,16 @@ describe('estimateHeapBytes', () => {
   });
 });
 
+function messageOf(check: Parameters<typeof checkHeapFor>[0]): string {
+  try {
+    checkHeapFor(check);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error('checkHeapFor did not refuse');
+}
+
 describe('checkHeapFor', () => {
   const fourGb = { heapLimitBytes: 4 * GB, totalMemoryBytes: 32 * GB };
 
@@ -50,8 +60,28 @@ describe('checkHeapFor', () => {
     const most = /at most --agents (\d+), a (\d+)x\2 grid/.exec(message);
     expect(most).not.toBeNull();
     expect(() => checkHeapFor({ agents: Number(most![1]), ...fourGb })).not.toThrow();
-    expect(message).toContain('--workers');
     expect(message).not.toContain('\n');
+  });
+
+  it('suggests the worker count whose bands fit, each worker having a heap of its own', () => {
+    const message = messageOf({ agents: 16_777_216, ...fourGb });
+    const workers = Number(/--workers (\d+)\)/.exec(message)?.[1]);
+    expect(workers).toBeGreaterThan(1);
+    expect(() => checkHeapFor({ agents: 16_777_216, workers, ...fourGb })).not.toThrow();
+    expect(() => checkHeapFor({ agents: 16_777_216, workers: workers - 1, ...fourGb })).toThrow();
+  });
+
+  it('with workers, speaks of the heap per worker', () => {
+    const message = messageOf({ agents: 16_777_216, workers: 2, ...fourGb });
+    expect(message).toMatch(
+      /^16777216 agents on 2 workers \(8388608 in the largest band\) need, per worker, about 8\.\d GB of heap/,
+    );
+    expect(message).toContain('more than a thread may use (4.0 GB)');
+    expect(message).toMatch(/at most --agents \d+, a \d+x\d+ grid, here with --workers 2\)/);
+  });
+
+  it('suggests no more workers than the grid has rows', () => {
+    expect(messageOf({ agents: 16_777_216, maxWorkers: 4, ...fourGb })).not.toContain('--workers');
   });
 
   it('says a larger heap will not help when the machine has too little memory', () => {

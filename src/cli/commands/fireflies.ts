@@ -321,7 +321,9 @@ export async function executeFireflies(
   if (options.logPath !== undefined) checkWritableFile('--log', options.logPath);
   checkHeapFor({
     // each worker holds its band's agents on a heap of its own
-    agents: Math.ceil((options.width * options.height) / (options.workers ?? 1)),
+    agents: options.width * options.height,
+    workers: options.workers ?? 1,
+    maxWorkers: options.height, // bands are whole rows
     heapLimitBytes: getHeapStatistics().heap_size_limit,
     totalMemoryBytes: totalmem(),
   });
