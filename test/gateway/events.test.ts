@@ -153,6 +153,7 @@ describe('events', () => {
 
 describe('close', () => {
   it('sends every client a close frame with the code and leaves no handle behind', async () => {
+    await sleep(100); // the previous tests' servers finish closing
     const before = new Set(process.getActiveResourcesInfo());
     const countOf = (list: string[]) =>
       list.reduce<Record<string, number>>((acc, k) => ({ ...acc, [k]: (acc[k] ?? 0) + 1 }), {});
@@ -167,6 +168,10 @@ describe('close', () => {
     const b = await TestClient.open(url);
     a.send({ type: 'subscribe', streams: ['state', 'events'] });
     await a.nextOf('subscribed');
+    const during = countOf(process.getActiveResourcesInfo());
+    // The check below means something: the server, its sockets and timers were counted.
+    expect(during.TCPServerWrap ?? 0).toBeGreaterThan(base.TCPServerWrap ?? 0);
+    expect(during.Timeout ?? 0).toBeGreaterThanOrEqual((base.Timeout ?? 0) + 2); // tick, heartbeat
     await gateway.close(4000, 'maintenance');
     expect(await a.closed).toEqual({ code: 4000, reason: 'maintenance' });
     expect(await b.closed).toEqual({ code: 4000, reason: 'maintenance' });
