@@ -2,21 +2,27 @@
  * The observatory layer: the firefly experiment (topology, agents, monitor, kernel), the
  * terminal view and live loop, the metrics log and the diagnostics.
  */
-export { TorusTopology } from './topology.js';
+export { TorusTopology } from './model/topology.js';
 export { ConvergenceMonitor } from './monitors/convergence-monitor.js';
 export type { OrderSample } from './monitors/convergence-monitor.js';
-export { FireflyTelemetry } from './experiments/firefly-telemetry.js';
+export { FireflyTelemetry } from './model/firefly-telemetry.js';
 export {
   resolveModelParams,
   DEFAULT_PERIOD_MS,
   DEFAULT_NUDGE_MS,
   DEFAULT_JITTER_MS,
-} from './experiments/firefly-params.js';
-export type { FireflyModelParams } from './experiments/firefly-params.js';
+} from './model/firefly-params.js';
+export type { FireflyModelParams } from './model/firefly-params.js';
 export { FireflyKernel } from './experiments/firefly-kernel.js';
 export { FireflyExperiment } from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
-export { runFireflies } from './experiments/firefly-run.js';
+export { runFireflies, nextSpeed } from './experiments/firefly-run.js';
+export { ShardedFireflies } from './experiments/firefly-shards.js';
+export type { ShardedFirefliesOptions } from './experiments/firefly-shards.js';
+export type { FireflyRunTarget, OrderSampleHandler } from './experiments/firefly-run-target.js';
+export { PulseExchange, type PulseSink } from './model/pulse-exchange.js';
+export { PaceMeter, LAG_THRESHOLD_WALL_MS } from './metrics/pace-meter.js';
+export type { PacedRun, PaceNow, PaceSummary } from './metrics/pace-meter.js';
 export type {
   FireflyRunOptions,
   FireflyRunSummary,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConvergenceMonitor } from '../../src/observatory/monitors/convergence-monitor.js';
-import { FireflyTelemetry } from '../../src/observatory/experiments/firefly-telemetry.js';
+import { FireflyTelemetry } from '../../src/observatory/model/firefly-telemetry.js';
 
 describe('ConvergenceMonitor [FLY-5]', () => {
   it('is 1 when every agent flashed at the same time with the same interval', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { FireflyKernel } from '../../src/observatory/experiments/firefly-kernel.js';
-import { resolveModelParams } from '../../src/observatory/experiments/firefly-params.js';
-import { TorusTopology } from '../../src/observatory/topology.js';
+import { resolveModelParams } from '../../src/observatory/model/firefly-params.js';
+import { TorusTopology } from '../../src/observatory/model/topology.js';
 import { SeededRng } from '../../src/runtime/rng.js';
 import { ConvergenceMonitor } from '../../src/observatory/monitors/convergence-monitor.js';
 import { InvalidArgumentError } from '../../src/errors.js';

@@ -10,7 +10,7 @@ import { runFireflies } from '../../src/observatory/experiments/firefly-run.js';
 import type { FireflyRunOptions } from '../../src/observatory/experiments/firefly-run.js';
 import { ShardedFireflies } from '../../src/observatory/experiments/firefly-shards.js';
 import { ShardFailedError } from '../../src/errors.js';
-import { TorusTopology } from '../../src/observatory/topology.js';
+import { TorusTopology } from '../../src/observatory/model/topology.js';
 import { planBands } from '../../src/observatory/experiments/shard-plan.js';
 
 const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TorusTopology } from '../../src/observatory/topology.js';
+import { TorusTopology } from '../../src/observatory/model/topology.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 describe('TorusTopology', () => {

@@ -31,9 +31,9 @@ import { counterUniform } from '../../runtime/index.js';
 import type { Clock } from '../../runtime/index.js';
 import { EMPTY } from '../../messaging/index.js';
 import type { Connector, DirectChannel } from '../../messaging/index.js';
-import type { FireflyModelParams } from '../experiments/firefly-params.js';
-import type { FireflyTelemetry } from '../experiments/firefly-telemetry.js';
-import type { PulseSink } from '../experiments/pulse-exchange.js';
+import type { FireflyModelParams } from '../model/firefly-params.js';
+import type { FireflyTelemetry } from '../model/firefly-telemetry.js';
+import type { PulseSink } from '../model/pulse-exchange.js';
 
 /** The topic every flash is published on. */
 export const FLASH_TOPIC = 'firefly/flash';

@@ -28,14 +28,14 @@ import { DirectChannel, LocalBroker, LocalBus } from '../../messaging/index.js';
 import type { Connector } from '../../messaging/index.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { waitUntil } from '../../spec/index.js';
-import { TorusTopology } from '../topology.js';
+import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
 import { fireflyAgent } from '../agents/firefly-agent.js';
 import type { FireflyWorld } from '../agents/firefly-agent.js';
-import { resolveModelParams } from './firefly-params.js';
-import type { FireflyModelParams } from './firefly-params.js';
-import { FireflyTelemetry } from './firefly-telemetry.js';
-import { PulseExchange } from './pulse-exchange.js';
+import { resolveModelParams } from '../model/firefly-params.js';
+import type { FireflyModelParams } from '../model/firefly-params.js';
+import { FireflyTelemetry } from '../model/firefly-telemetry.js';
+import { PulseExchange } from '../model/pulse-exchange.js';
 import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
 
 /** Agents started between two yields to the event loop in `start()`. */

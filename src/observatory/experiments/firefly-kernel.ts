@@ -11,9 +11,9 @@
  * Phase is kept as each agent's cycle start: phase(t) = t - cycleStart.
  */
 import type { Rng } from '../../runtime/clock.js';
-import type { TorusTopology } from '../topology.js';
-import type { FireflyModelParams } from './firefly-params.js';
-import { FireflyTelemetry } from './firefly-telemetry.js';
+import type { TorusTopology } from '../model/topology.js';
+import type { FireflyModelParams } from '../model/firefly-params.js';
+import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 
 /**
  * @example

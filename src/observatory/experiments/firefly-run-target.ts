@@ -6,7 +6,7 @@
 import type { ClockKind } from '../../runtime/index.js';
 import type { PacedRun } from '../metrics/pace-meter.js';
 import type { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
-import type { FireflyModelParams } from './firefly-params.js';
+import type { FireflyModelParams } from '../model/firefly-params.js';
 
 /** Counters of a run. */
 export interface FireflyStats {

@@ -23,10 +23,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { IpcUplinkConnector } from '../../messaging/ipc-uplink.js';
 import type { MessagePort } from 'node:worker_threads';
-import { TorusTopology } from '../topology.js';
+import { TorusTopology } from '../model/topology.js';
 import { FireflyExperiment } from './firefly-experiment.js';
-import type { FireflyModelParams } from './firefly-params.js';
-import { FireflyTelemetry } from './firefly-telemetry.js';
+import type { FireflyModelParams } from '../model/firefly-params.js';
+import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import { CTL, FLT, COUNTERS_PER_SHARD, borderTargets, planBands } from './shard-plan.js';
 import type { ShardBuffers } from './shard-plan.js';
 
@@ -59,7 +59,8 @@ export type ShardMessage =
   | { type: 'snapshot'; seq: number; t: number }
   | { type: 'stopped' };
 
-const SPIN = 4000;
+/** Wall ms a worker spins at the barrier before it sleeps in `Atomics.wait`. */
+const SPIN_MS = 0.05;
 const WAIT_MS = 50;
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -133,7 +134,12 @@ async function main(data: ShardWorkerData): Promise<void> {
       Atomics.notify(ctl, CTL.GEN);
       return !stopped();
     }
-    for (let i = 0; i < SPIN; i++) if (Atomics.load(ctl, CTL.GEN) !== gen) return !stopped();
+    // spin first (a futex wake-up costs tens of µs, more on a busy machine), then sleep
+    const spinUntil = performance.now() + SPIN_MS;
+    for (let i = 1; ; i++) {
+      if (Atomics.load(ctl, CTL.GEN) !== gen) return !stopped();
+      if ((i & 255) === 0 && performance.now() > spinUntil) break;
+    }
     while (Atomics.load(ctl, CTL.GEN) === gen) if (!waitWhile(CTL.GEN, gen)) return false;
     return !stopped();
   };

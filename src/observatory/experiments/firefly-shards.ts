@@ -23,11 +23,11 @@ import { InvalidArgumentError, ShardFailedError } from '../../errors.js';
 import type { ClockKind } from '../../runtime/index.js';
 import { LocalBroker, LocalBus, bridgeUplink } from '../../messaging/index.js';
 import type { Connector, UplinkBridge } from '../../messaging/index.js';
-import { TorusTopology } from '../topology.js';
+import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
-import { resolveModelParams } from './firefly-params.js';
-import type { FireflyModelParams } from './firefly-params.js';
-import { FireflyTelemetry } from './firefly-telemetry.js';
+import { resolveModelParams } from '../model/firefly-params.js';
+import type { FireflyModelParams } from '../model/firefly-params.js';
+import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
 import {

@@ -21,7 +21,7 @@
  *   round, after the barrier between them: writer and reader never touch it at once.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import type { TorusTopology } from '../topology.js';
+import type { TorusTopology } from '../model/topology.js';
 
 /** Indices into the `control` Int32Array. */
 export const CTL = {

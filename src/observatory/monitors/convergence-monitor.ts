@@ -8,7 +8,7 @@
  *
  * Reads the telemetry typed arrays directly: no per-agent objects, no per-flash message.
  */
-import type { FireflyTelemetry } from '../experiments/firefly-telemetry.js';
+import type { FireflyTelemetry } from '../model/firefly-telemetry.js';
 
 /** One sample of R. */
 export interface OrderSample {

@@ -3,7 +3,7 @@
  * neighbours, wrapping at the edges. Stored flat in an Int32Array (8 entries per cell), so a
  * million cells cost 32 MB and no per-cell objects [TOP-1].
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 
 /**
  * @example
