@@ -199,6 +199,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** Send options of JSON messages: a text frame even when the bytes are a Buffer. */
+const AS_TEXT = { binary: false } as const;
+
 /** One connected client. Plain fields: the tick loop reads them for every viewer. */
 class Session {
   readonly id: string;
@@ -476,9 +479,12 @@ export class Gateway {
     }
     const text = this.#log.append(type, data, Date.now());
     this.#stats.eventsPublished++;
+    if (this.#eventSessions.size === 0) return this.#log.lastSeq;
+    // UTF-8 once for all subscribers: ws would encode the string again for every socket.
+    const bytes = this.#eventSessions.size > 1 ? Buffer.from(text, 'utf8') : text;
     for (const s of this.#eventSessions) {
       s.eventsSent++;
-      this.#send(s, text);
+      this.#send(s, bytes);
     }
     return this.#log.lastSeq;
   }
@@ -674,9 +680,9 @@ export class Gateway {
    * A replay is not checked: it is bounded by the replay buffer, and closing a client for the
    * backlog it just asked for would make it ask again forever.
    */
-  #send(s: Session, text: string, check = true): void {
+  #send(s: Session, text: string | Buffer, check = true): void {
     if (s.closed || s.ws.readyState !== WebSocket.OPEN) return;
-    s.ws.send(text);
+    s.ws.send(text, AS_TEXT);
     if (check && s.ws.bufferedAmount > this.#limits.maxBufferedBytes) {
       this.#stats.closedSlowConsumer++;
       this.#endSession(s);
