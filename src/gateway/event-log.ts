@@ -75,6 +75,13 @@ export class EventLog {
     return text;
   }
 
+  /** The serialised event `seq`, or undefined if it was evicted or does not exist yet. */
+  get(seq: number): string | undefined {
+    const oldest = this.oldestSeq;
+    if (seq < oldest || seq > this.#lastSeq) return undefined;
+    return this.#texts[(this.#start + (seq - oldest)) % this.#texts.length];
+  }
+
   /** The events after `lastSeq` (which must be <= {@link lastSeq}), and the gap before them. */
   since(lastSeq: number): EventRange {
     const oldest = this.oldestSeq;

@@ -22,7 +22,9 @@
  * - [GW-3] Events are never dropped silently: a client gets every event after it subscribed,
  *   in order, or it is closed with `SLOW_CONSUMER` (4503) when more than `maxBufferedBytes`
  *   wait in its socket, and resumes; a resume is answered with exactly the missed events,
- *   an explicit `gap` for those past the buffer, or `epoch-changed`. [EVL-1] [EVL-2]
+ *   an explicit `gap` for those past the buffer, or `epoch-changed`. The catch-up is paced
+ *   by the socket and read from the log by a cursor, live events included, until it
+ *   reaches the head: only then does the session take live events. [EVL-1] [EVL-2]
  * - [GW-4] A command is applied only if the role may steer and its arguments parse [CMD-1];
  *   every applied command, and only those, is broadcast as a `command-applied` event.
  * - [GW-5] A collab subscribe or publish outside the session's ACL is answered with an
@@ -219,8 +221,11 @@ class Session {
   needsKey = true;
   inFlight = false;
   readonly onSent: () => void;
-  // events stream
-  eventsOn = false;
+  // events stream: a resume catches up from the log before going live [GW-3]
+  catchingUp = false;
+  cursor = 0;
+  resumeFrom = 0;
+  replayed = 0;
   // collab stream
   readonly collab = new Map<string, Subscription>();
   // heartbeat
@@ -483,6 +488,7 @@ export class Gateway {
     // UTF-8 once for all subscribers: ws would encode the string again for every socket.
     const bytes = this.#eventSessions.size > 1 ? Buffer.from(text, 'utf8') : text;
     for (const s of this.#eventSessions) {
+      if (s.catchingUp) continue; // its pump reads this event from the log
       s.eventsSent++;
       this.#send(s, bytes);
     }
@@ -861,20 +867,51 @@ export class Gateway {
       );
       return;
     }
-    const { gap, texts } = this.#log.since(lastSeq);
-    if (gap !== null) this.#sendMessage(s, { type: 'gap', from: gap.from, to: gap.to });
-    // Synchronous: no event can be published between the replay and the live subscription.
-    for (const text of texts) {
+    // Catch up from the log at the pace the client reads; live events published meanwhile
+    // are read from the log too, so the switch to live loses and repeats nothing. [GW-3]
+    s.cursor = lastSeq + 1;
+    s.resumeFrom = lastSeq + 1;
+    s.replayed = 0;
+    s.catchingUp = true;
+    this.#eventSessions.add(s);
+    this.#pump(s);
+  }
+
+  /**
+   * Send a catching-up session the logged events after its cursor while its socket holds
+   * less than `stateBufferedBytes`; continue when the last one sent is flushed. Events
+   * evicted before the cursor reached them are announced as a `gap`. [EVL-2]
+   */
+  #pump(s: Session): void {
+    if (s.closed || !s.catchingUp) return;
+    const log = this.#log;
+    const limit = this.#limits.stateBufferedBytes;
+    while (s.cursor <= log.lastSeq) {
+      if (s.ws.bufferedAmount > limit) {
+        // Re-armed when what is queued is flushed: a ping's callback fires once it, and so
+        // everything before it, is handed to the kernel. No timer, no busy loop, no message
+        // the client has to know about (it answers the ping like any other).
+        s.ws.ping(undefined, undefined, () => this.#pump(s));
+        return;
+      }
+      const text = log.get(s.cursor);
+      if (text === undefined) {
+        this.#sendMessage(s, { type: 'gap', from: s.cursor, to: log.oldestSeq - 1 });
+        s.cursor = log.oldestSeq;
+        continue;
+      }
+      s.cursor++;
+      s.replayed++;
       s.eventsSent++;
       this.#send(s, text, false);
     }
+    s.catchingUp = false;
     this.#sendMessage(s, {
       type: 'resumed',
-      from: lastSeq + 1,
-      to: this.#log.lastSeq,
-      replayed: texts.length,
+      from: s.resumeFrom,
+      to: log.lastSeq,
+      replayed: s.replayed,
     });
-    if (!s.closed) this.#eventSessions.add(s);
   }
 
   // ---- control ------------------------------------------------------------------------

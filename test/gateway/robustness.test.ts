@@ -171,3 +171,43 @@ describe('liveness', () => {
     await again.close();
   });
 });
+
+describe('paced catch-up', () => {
+  it('a resume into a deaf socket is paced; events evicted meanwhile become a gap; each seq once', async () => {
+    const stateBufferedBytes = 64 * 1024;
+    const { gateway, url } = await start({ replay: 2000, limits: { stateBufferedBytes } });
+    const payload = 'y'.repeat(4000);
+    for (let i = 1; i <= 2000; i++) gateway.publishEvent('old', { i, payload });
+    const c = await TestClient.open(url);
+    const socket = (c.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    c.send({ type: 'resume', epoch: gateway.epoch, lastSeq: 0 });
+    let maxBuffered = 0;
+    for (let i = 2001; i <= 5000; i++) {
+      gateway.publishEvent('new', { i, payload }); // evicts what the cursor has not reached
+      if (i % 100 === 0) {
+        await sleep(5);
+        const me = gateway.sessionStats().find((s) => s.id === c.hello.session);
+        maxBuffered = Math.max(maxBuffered, me?.bufferedAmount ?? 0);
+      }
+    }
+    expect(maxBuffered).toBeLessThan(stateBufferedBytes + 3 * 4096); // paced, not dumped
+    socket.resume();
+    const resumed = await c.nextOf('resumed', 10_000);
+    expect(resumed).toMatchObject({ from: 1, to: 5000 });
+    // Everything before `resumed`, in arrival order: every seq exactly once, as an event or
+    // inside an announced gap.
+    const seen: number[] = [];
+    for (const m of c.inbox) {
+      if (m.type === 'event') seen.push(m.seq as number);
+      if (m.type === 'gap') for (let q = m.from as number; q <= (m.to as number); q++) seen.push(q);
+    }
+    expect(seen).toEqual(Array.from({ length: 5000 }, (_, k) => k + 1));
+    expect(c.inbox.some((m) => m.type === 'gap')).toBe(true);
+    expect(resumed.replayed).toBe(c.inbox.filter((m) => m.type === 'event').length);
+    c.inbox.length = 0;
+    gateway.publishEvent('live', { i: 5001 }); // live again, after the catch-up
+    expect(await c.nextOf('event')).toMatchObject({ seq: 5001, event: 'live' });
+    await c.close();
+  });
+});
