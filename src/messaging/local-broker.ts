@@ -95,6 +95,20 @@ export class LocalBroker {
     return this.#retained.size;
   }
 
+  /**
+   * Whether a message published on `topic` now would reach any subscription: lets a publisher
+   * skip building messages nobody reads (a sharded run forwards flashes only then).
+   *
+   * @example
+   * ```ts
+   * if (broker.hasSubscribers('firefly/flash')) forwardFlashes();
+   * ```
+   */
+  hasSubscribers(topic: string): boolean {
+    validateTopic(topic);
+    return this.#trie.match(topic).length > 0;
+  }
+
   /** The retained payload of exactly this topic, or undefined. */
   retained(topic: string): unknown {
     validateTopic(topic);

@@ -69,6 +69,8 @@ export interface FireflyWorld {
   readonly wait: Wait;
   /** Where flashes are published; omit to skip flash telemetry messages. */
   readonly bus: Connector | undefined;
+  /** Publish a flash only while this says so (a shard forwards flashes only when listened to). */
+  readonly flashGate: (() => boolean) | undefined;
   /** Set when the experiment stops: agents end at their next step. */
   stopped: boolean;
   /** Optional flash hook (tests hash the flash log with it). */
@@ -81,7 +83,7 @@ export type FireflyEnd = 'stopped';
 function flash(w: FireflyWorld, id: number, t: number): void {
   w.telemetry.recordFlash(id, t);
   w.onFlash?.(id, t);
-  if (w.bus !== undefined)
+  if (w.bus !== undefined && (w.flashGate === undefined || w.flashGate()))
     void w.bus.publish(FLASH_TOPIC, { agentId: id, t } satisfies FlashMessage);
   w.pulses.emit(id);
   w.cycleStart[id] = t - counterUniform(w.seed, id, ++w.draws[id]) * w.params.jitterMs; // [FLY-5]

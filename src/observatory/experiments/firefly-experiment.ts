@@ -72,6 +72,8 @@ export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
   shard?: { from: number; to: number };
   /** Telemetry to write into (a shard's view of shared arrays); default a new one. */
   telemetry?: FireflyTelemetry;
+  /** Publish each flash only while this returns true (default: always). */
+  flashGate?: () => boolean;
 }
 
 export type { FireflyStats } from './firefly-run-target.js';
@@ -227,6 +229,7 @@ export class FireflyExperiment implements FireflyRunTarget {
       cycleStart: new Float64Array(this.agents),
       wait: waitUntil(clock, 0),
       bus: options.publishFlashes === false ? undefined : this.bus,
+      flashGate: options.flashGate,
       stopped: false,
       onFlash: options.onFlash,
     };

@@ -100,6 +100,7 @@ async function main(data: ShardWorkerData): Promise<void> {
     ...(data.inboxCapacity !== undefined && { inboxCapacity: data.inboxCapacity }),
     shard: { from, to },
     telemetry,
+    flashGate: () => Atomics.load(ctl, CTL.FLASH_WANTED) !== 0, // [SHD-7]
   });
   if (bus !== undefined) await bus.connect();
   await exp.start();

@@ -13,7 +13,11 @@
  *   event): `failure` rejects with a ShardFailedError naming the shard, and every worker is
  *   stopped. `stop()` ends every worker in under a second (terminated if it does not end).
  * - [SHD-7] Flashes reach the main thread's bus through one worker uplink per shard (batched;
- *   a saturated uplink drops and counts, [UPL-2]), in tick order per shard, not across shards.
+ *   a saturated uplink drops and counts, [UPL-2]), in tick order per shard, not across shards,
+ *   and only while someone listens: on a LocalBus the shards forward them while a subscription
+ *   matches `firefly/flash` (checked every 100 ms, so a new subscriber may miss the flashes of
+ *   its first 100 ms); on any other connector always. A million flashes a second cloned
+ *   across threads for nobody would take a core.
  * - [SHD-8] `--limit N` is split: shard i gets `cpu_slot` capacity floor(N / W) (+1 for the
  *   first N mod W shards); the sum is N. Steps are synchronous, so no slot is ever waited for.
  */
@@ -22,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, ShardFailedError } from '../../errors.js';
 import type { ClockKind } from '../../runtime/index.js';
 import { LocalBroker, LocalBus, bridgeUplink } from '../../messaging/index.js';
+import { FLASH_TOPIC } from '../agents/firefly-agent.js';
 import type { Connector, UplinkBridge } from '../../messaging/index.js';
 import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
@@ -102,6 +107,7 @@ export class ShardedFireflies implements FireflyRunTarget {
   #started = false;
   #pausedAt = 0;
   #pausedWall = 0;
+  #listening: NodeJS.Timeout | undefined;
 
   constructor(options: ShardedFirefliesOptions) {
     this.#options = options;
@@ -210,6 +216,16 @@ export class ShardedFireflies implements FireflyRunTarget {
       ready.push(this.#watch(worker, i));
     }
     await Promise.race([Promise.all(ready), this.failure]);
+    // [SHD-7] forward flashes only while someone listens
+    const bus = this.bus;
+    const listened =
+      bus instanceof LocalBus ? (): boolean => bus.broker.hasSubscribers(FLASH_TOPIC) : () => true;
+    const check = (): void => {
+      Atomics.store(this.#ctl, CTL.FLASH_WANTED, publish && listened() ? 1 : 0);
+    };
+    check();
+    this.#listening = setInterval(check, 100);
+    this.#listening.unref();
     // the shared epoch of the pacing: set up is not run time [CLK-4]
     this.#flt[FLT.ANCHOR_WALL] = wallNow();
     this.#flt[FLT.ANCHOR_SIM] = 0;
@@ -429,6 +445,7 @@ export class ShardedFireflies implements FireflyRunTarget {
   }
 
   async #stop(): Promise<void> {
+    clearInterval(this.#listening);
     this.#raiseStop();
     for (const r of this.#reached.splice(0)) r.resolve();
     const all = Promise.all(this.#exited);

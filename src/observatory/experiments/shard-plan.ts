@@ -45,6 +45,8 @@ export const CTL = {
   GO: 8,
   /** Snapshots taken. */
   SNAP_SEQ: 9,
+  /** 1 while someone on the main thread's bus listens to flashes (the shards forward them). */
+  FLASH_WANTED: 10,
   LENGTH: 16,
 } as const;
 
