@@ -53,3 +53,8 @@ export type {
   ChannelBenchRow,
   ScenarioName,
 } from './diagnostics/channel-bench.js';
+export type {
+  FireflyRunControl,
+  FireflyRunObserver,
+  FireflyRunSample,
+} from './experiments/firefly-run-observer.js';

@@ -17,6 +17,7 @@ import { UsageError } from '../usage-error.js';
 import { checkWritableFile } from '../writable-path.js';
 import { checkHeapFor } from '../memory-estimate.js';
 import { listOf, plural } from '../plural.js';
+import { parseServeAddress, serveFireflies } from '../firefly-serve.js';
 
 export interface FirefliesFlags {
   agents?: string;
@@ -36,6 +37,7 @@ export interface FirefliesFlags {
   json?: boolean;
   fps?: string;
   sampleRate: string;
+  serve?: string;
 }
 
 /** Turn the flags into run options, or throw a UsageError naming the bad one. */
@@ -297,6 +299,11 @@ export function register(program: Command): void {
   )
     .option('--no-visualize', 'headless: no grid, one progress line per second')
     .option('--fps <n>', 'target frames per second of the view', '30')
+    .option(
+      '--serve <[host:]port>',
+      'serve the run over WebSocket (state, events, control) and the browser page; host ' +
+        'defaults to 127.0.0.1, port 0 = any free port; the URL is printed',
+    )
     .action(async (flags: FirefliesFlags) => {
       await executeFireflies(flags);
     });
@@ -327,6 +334,15 @@ export async function executeFireflies(
     heapLimitBytes: getHeapStatistics().heap_size_limit,
     totalMemoryBytes: totalmem(),
   });
+  const address = flags.serve === undefined ? undefined : parseServeAddress(flags.serve);
+  // listen before the run starts: a port in use ends here, with nothing lost
+  const server =
+    address === undefined
+      ? undefined
+      : await serveFireflies(address, options.width, options.height);
+  if (server !== undefined) {
+    process.stderr.write(`serving ${server.pageUrl} (WebSocket ${server.wsUrl})\n`);
+  }
   const ac = new AbortController();
   const stop = (): void => ac.abort();
   process.on('SIGINT', stop);
@@ -350,14 +366,18 @@ export async function executeFireflies(
       ...(options.visualize === false && {
         onProgress: (line: string) => out.write(`${line}\n`),
       }),
+      ...(server !== undefined && { observers: [server.observer] }),
     });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await server?.close();
   }
   stdout.write(
     flags.json === true ? `${JSON.stringify(summary)}\n` : formatFireflySummary(summary, command),
   );
+  // the live view covered the line printed at the start
+  if (server !== undefined && flags.json !== true) stdout.write(`  served ${server.pageUrl}\n`);
   return summary;
 }
 

@@ -103,6 +103,7 @@ export class FireflyExperiment implements FireflyRunTarget {
   readonly bus: Connector;
   readonly engine: Engine;
   readonly resourceManager: ResourceManager | undefined;
+  #limit: number | undefined;
   /** Delivers each flash to the neighbours at the next tick [PUL-1]. */
   readonly exchange: PulseExchange;
   /** The agents this experiment runs: `[from, to)`. */
@@ -176,6 +177,7 @@ export class FireflyExperiment implements FireflyRunTarget {
     this.monitor = new ConvergenceMonitor(this.telemetry);
     this.#ownsBus = options.bus === undefined;
     this.bus = options.bus ?? new LocalBus({ broker: new LocalBroker(), name: 'fireflies' });
+    this.#limit = limit;
     this.resourceManager =
       limit === undefined ? undefined : new ResourceManager({ cpu_slot: limit });
     this.engine = new Engine(
@@ -337,6 +339,27 @@ export class FireflyExperiment implements FireflyRunTarget {
   /** Go on after {@link pause}. */
   resume(): void {
     this.scheduler.resume();
+  }
+
+  /** The global concurrency limit (`limit`), or undefined for none. */
+  get limit(): number | undefined {
+    return this.#limit;
+  }
+
+  /**
+   * Change the global concurrency limit while running: agents waiting for a slot get one as
+   * soon as fewer than `n` are inside a step. Throws on a run started without a limit (it has
+   * no resource manager to change, by design: an unlimited run pays nothing for limits).
+   */
+  setLimit(n: number): void {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new InvalidArgumentError('limit', n, 'must be an integer >= 1');
+    }
+    if (this.resourceManager === undefined) {
+      throw new InvalidArgumentError('limit', n, 'the run started without a limit (--limit)');
+    }
+    this.resourceManager.updateResource('cpu_slot', n);
+    this.#limit = n;
   }
 
   /** Real clock: change the speed while running (throws on the virtual clock). */

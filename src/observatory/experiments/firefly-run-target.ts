@@ -56,6 +56,10 @@ export interface FireflyRunTarget extends PacedRun {
   pause(): void;
   resume(): void;
   setSpeed(speed: number): void;
+  /** The global concurrency limit (`--limit`), or undefined for none. */
+  readonly limit: number | undefined;
+  /** Change the limit while running (throws when the run started without one). */
+  setLimit(n: number): void;
   /** Settles when the run fails from outside the agents (a shard's worker died). */
   readonly failure: Promise<never>;
 }

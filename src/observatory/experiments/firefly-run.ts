@@ -22,12 +22,13 @@ import { PaceMeter } from '../metrics/pace-meter.js';
 import type { PaceSummary } from '../metrics/pace-meter.js';
 import { runLive, EventLoopLagSampler } from '../live/index.js';
 import type { KeyInput, LiveKey, LiveSummary } from '../live/index.js';
-import { formatProgressLine } from '../render/index.js';
+import { brightnessAt, formatProgressLine } from '../render/index.js';
 import type { ColorMode, GridSource, GridStatus } from '../render/index.js';
 import { FireflyExperiment } from './firefly-experiment.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats } from './firefly-run-target.js';
 import { ShardedFireflies } from './firefly-shards.js';
+import type { FireflyRunControl, FireflyRunObserver } from './firefly-run-observer.js';
 
 export interface FireflyRunOptions extends FireflyExperimentOptions {
   /** Simulated ms to run; undefined = until `signal` aborts. */
@@ -62,6 +63,8 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
    * `+` / `-` change the real clock's speed, `q` (or Ctrl+C) ends the run like an abort.
    */
   keys?: KeyInput;
+  /** Views of the run besides the terminal (e.g. the WebSocket gateway). [OBS-1] */
+  observers?: readonly FireflyRunObserver[];
 }
 
 /** What a run reports at its end. */
@@ -178,6 +181,58 @@ class FireflySource implements GridSource {
   }
 }
 
+/** What observers may read and steer: the run's target and the view's figures. [OBS-2] */
+function runControl(
+  exp: FireflyRunTarget,
+  source: FireflySource,
+  workers: number,
+): FireflyRunControl {
+  return {
+    width: exp.width,
+    height: exp.height,
+    agents: exp.agents,
+    periodMs: exp.periodMs,
+    seed: exp.seed,
+    clockKind: exp.clockKind,
+    workers,
+    now: () => exp.now(),
+    snapshot(out: Uint8Array): void {
+      const lastFlash = exp.lastFlash;
+      const now = exp.now();
+      const periodMs = exp.periodMs;
+      const n = Math.min(out.length, lastFlash.length);
+      for (let i = 0; i < n; i++)
+        out[i] = Math.round(brightnessAt(lastFlash[i], now, periodMs) * 255);
+    },
+    status: () => source.status(),
+    get paused() {
+      return exp.paused;
+    },
+    pause: () => exp.pause(),
+    resume: () => exp.resume(),
+    setSpeed: (speed) => exp.setSpeed(speed),
+    get limit() {
+      return exp.limit;
+    },
+    setLimit: (n) => exp.setLimit(n),
+  };
+}
+
+/** Call one observer method; an observer that throws is reported, never ends the run. [OBS-1] */
+function notify(
+  observers: readonly FireflyRunObserver[],
+  out: NodeJS.WritableStream | Writable,
+  call: (o: FireflyRunObserver) => void,
+): void {
+  for (const o of observers) {
+    try {
+      call(o);
+    } catch (error) {
+      out.write(`observer failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+}
+
 /**
  * Run the firefly experiment to the end and summarise it.
  *
@@ -190,6 +245,23 @@ class FireflySource implements GridSource {
  * ```
  */
 export async function runFireflies(options: FireflyRunOptions): Promise<FireflyRunSummary> {
+  const observers = options.observers ?? [];
+  let summary: FireflyRunSummary;
+  try {
+    summary = await run(options, observers);
+  } catch (error) {
+    // the agents have stopped and the log is closed by now [RUN-2], [OBS-1]
+    notify(observers, options.out, (o) => o.ended?.({ error }));
+    throw error;
+  }
+  notify(observers, options.out, (o) => o.ended?.({ summary }));
+  return summary;
+}
+
+async function run(
+  options: FireflyRunOptions,
+  observers: readonly FireflyRunObserver[],
+): Promise<FireflyRunSummary> {
   const durationMs = options.durationMs;
   if (durationMs !== undefined && !(durationMs > 0 && Number.isFinite(durationMs))) {
     throw new InvalidArgumentError('duration', durationMs, 'must be a finite number > 0');
@@ -233,6 +305,10 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     if (t > t0) source.flashesPerSec = ((flashes - f0) * 1000) / (t - t0);
     metrics?.record('r_value', r);
     metrics?.record('flashes_per_s', source.flashesPerSec);
+    if (observers.length > 0) {
+      const sample = { t: t / 1000, r, flashesPerSec: source.flashesPerSec };
+      notify(observers, options.out, (o) => o.sample?.(sample));
+    }
   };
 
   const inner = new AbortController();
@@ -274,6 +350,10 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     exp.monitor.sample(0);
     pace = new PaceMeter(exp);
     source.pace = pace;
+    if (observers.length > 0) {
+      const control = runControl(exp, source, workers);
+      notify(observers, options.out, (o) => o.started?.(control));
+    }
     exp.sampleOrder(sampleEveryMs, durationMs, record);
     if (options.visualize === false) lag.start();
     source.keys = options.keys !== undefined && options.visualize !== false && options.isTTY;
@@ -349,7 +429,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     const t = exp.monitor.firstTimeAbove(x);
     return t === undefined ? null : t / 1000;
   };
-  return {
+  const summary: FireflyRunSummary = {
     ...stats,
     width: exp.width,
     height: exp.height,
@@ -373,4 +453,5 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
     cancelled: options.signal.aborted || quit,
     pace: paceAtEnd,
   };
+  return summary;
 }

@@ -94,6 +94,7 @@ export class ShardedFireflies implements FireflyRunTarget {
   /** One monitor per snapshot slot, each reading its slot's copy of the telemetry. */
   readonly #snapMonitors: ConvergenceMonitor[];
   readonly #sampleEveryMs: number;
+  readonly #limit: number | undefined;
   readonly #ownsBus: boolean;
   #threads: Worker[] = [];
   #bridges: UplinkBridge[] = [];
@@ -137,6 +138,7 @@ export class ShardedFireflies implements FireflyRunTarget {
         `must be an integer >= the number of workers (${options.workers}): it is split between them`,
       );
     }
+    this.#limit = limit;
     this.#sampleEveryMs = options.sampleEveryMs ?? 1000;
     if (!(this.#sampleEveryMs > 0) || !Number.isInteger(this.#sampleEveryMs)) {
       throw new InvalidArgumentError(
@@ -313,6 +315,20 @@ export class ShardedFireflies implements FireflyRunTarget {
 
   get paused(): boolean {
     return Atomics.load(this.#ctl, CTL.PAUSED) !== 0;
+  }
+
+  /** The global concurrency limit, split between the shards [SHD-8]; undefined for none. */
+  get limit(): number | undefined {
+    return this.#limit;
+  }
+
+  /** Not while sharded: the split would have to move between workers mid-tick. */
+  setLimit(n: number): void {
+    throw new InvalidArgumentError(
+      'limit',
+      n,
+      'cannot change while the grid runs on several workers (restart with the new --limit)',
+    );
   }
 
   get pausedWallMs(): number {
