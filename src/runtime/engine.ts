@@ -21,7 +21,14 @@ import { LazyResult } from '../spec/lazy-result.js';
 import type { ResourceDef } from '../spec/resource.js';
 import { collectLazies, substitute } from '../graph/scan-args.js';
 import { StructuralHasher } from '../graph/structural-hash.js';
-import { CancelledError, CascadeError, ErrorCode, InvalidArgumentError } from '../errors.js';
+import { CancelledError, InvalidArgumentError } from '../errors.js';
+import {
+  attemptFinished,
+  attemptStarted,
+  finalError,
+  runAttempts,
+  type AttemptScope,
+} from './attempt-policy.js';
 import { EventBus } from './event-bus.js';
 import type { EngineEvent, RunStatus } from './events.js';
 import { ResourceManager } from './resource-manager.js';
@@ -331,19 +338,20 @@ export class Engine {
   #vmOptions(
     constraints: ResourceRequest | null = null,
     signal: AbortSignal | undefined = undefined,
+    mapError: VmLoopOptions['mapError'] | null = this.#vmError,
   ): VmLoopOptions {
     return {
       resourceManager: this.#rm,
       constraints,
       signal,
       yieldEvery: this.#yieldEvery,
-      mapError: this.#vmError,
+      ...(mapError !== null && { mapError }),
     };
   }
 
-  /** What a lean VM run rejects with: TASK_FAILED around the error, or the cancellation. */
+  /** What a lean VM run (one attempt, no retry) rejects with. [ATT-1, ATT-3, ATT-4] */
   readonly #vmError = (e: unknown, taskName: string, signal: AbortSignal | undefined): unknown =>
-    outcome(e, signal, this.#nextRunId(), taskName, 1)[1];
+    finalError(e, 1, 1, signal, taskName, `${taskName}#0`);
 
   async #runVm(
     target: LazyResult<unknown>,
@@ -371,35 +379,28 @@ export class Engine {
         args = substitute(args, { valueOf: (l) => values.get(l) }) as unknown[];
       }
       const def = target.task!;
-      const maxAttempts = target.retry?.maxAttempts ?? 1;
-      let delay = target.retry?.delay ?? 0;
-      for (let attempt = 1; ; attempt++) {
+      const nodeId = `${def.name}#0`;
+      const scope: AttemptScope = {
+        runId,
+        bus,
+        signal: signal ?? new AbortController().signal,
+        sleep: this.#sleep,
+      };
+      const vmOptions = this.#vmOptions(target.constraints, signal, null);
+      // [ATT-1..5] the same attempts as a graph node's
+      return await runAttempts(scope, def.name, nodeId, target.retry, async (attempt) => {
+        const started = attemptStarted(scope, def.name, nodeId, attempt);
         try {
-          return await vmLoop(def, args, null, {
-            resourceManager: this.#rm,
-            constraints: target.constraints,
-            signal,
-            yieldEvery: this.#yieldEvery,
-          });
+          const value = await vmLoop(def, args, null, vmOptions);
+          attemptFinished(scope, def.name, nodeId, attempt, started, 'succeeded', undefined);
+          return value;
         } catch (e) {
-          if (attempt >= maxAttempts || signal?.aborted === true || isInfrastructure(e)) throw e;
-          if (bus.hasSubscribers) {
-            bus.emit({
-              type: 'TaskRetrying',
-              runId,
-              taskName: def.name,
-              nodeId: `${def.name}#0`,
-              attempt,
-              delayMs: delay,
-              error: e,
-            });
-          }
-          if (delay > 0) await this.#sleep(delay, signal ?? new AbortController().signal);
-          delay *= target.retry!.backoff;
+          attemptFinished(scope, def.name, nodeId, attempt, started, 'failed', e);
+          throw e;
         }
-      }
+      });
     } catch (e) {
-      [status, error] = outcome(e, options.signal, runId, target.name, target.retry?.maxAttempts);
+      [status, error] = outcome(e, options.signal, runId);
       throw error;
     } finally {
       if (resources !== null) await resources.close();
@@ -473,22 +474,11 @@ function vmFastPathInjects(target: LazyResult<unknown>): LazyResult<unknown>[] |
   return found;
 }
 
-function isInfrastructure(error: unknown): boolean {
-  return (
-    error instanceof CascadeError &&
-    (error.code === ErrorCode.INFEASIBLE_CONSTRAINT ||
-      error.code === ErrorCode.UNKNOWN_RESOURCE ||
-      error.code === ErrorCode.CANCELLED)
-  );
-}
-
 /** Map what a run threw to its status and the error `run` rejects with. */
 function outcome(
   e: unknown,
   external: AbortSignal | undefined,
   runId: string,
-  vmTask?: string,
-  vmAttempts = 1,
 ): [RunStatus, unknown] {
   if (external?.aborted === true) {
     return [
@@ -497,17 +487,5 @@ function outcome(
     ];
   }
   if (e instanceof CancelledError) return ['cancelled', e];
-  if (vmTask !== undefined && !(e instanceof CascadeError && isInfrastructure(e))) {
-    // VM fast path: a task error after its attempts
-    return [
-      'failed',
-      new CascadeError(
-        ErrorCode.TASK_FAILED,
-        `task ${vmTask} failed after ${vmAttempts} attempt${vmAttempts === 1 ? '' : 's'}: ${String(e)}`,
-        { taskName: vmTask, nodeId: `${vmTask}#0`, attempts: vmAttempts },
-        { cause: e },
-      ),
-    ];
-  }
   return ['failed', e];
 }

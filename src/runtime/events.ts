@@ -6,7 +6,8 @@
  *   RunFinished last; for a node, TaskExecutionStarted before its TaskExecutionFinished.
  * - [ENG-EVT-2] Every event carries `runId`; task events also `taskName` and `nodeId`.
  * - [ENG-EVT-3] Events are built only when the bus has subscribers; VM mode emits
- *   RunStarted/RunFinished once per run and nothing per iteration.
+ *   RunStarted/RunFinished once per run, TaskExecutionStarted/Finished once per attempt
+ *   [ATT-5], and nothing per iteration.
  * - [ENG-EVT-4] A subscriber that throws never breaks a run (the EventBus isolates it). [EVT-2]
  */
 

@@ -7,11 +7,11 @@
  * - [EXE-1] A node starts only after all its deps finished; independent nodes overlap.
  * - [EXE-2] A node whose condition is false, or with a skipped dependency, is skipped with a
  *   reason and its dependents are skipped in turn; the value of a skipped target is undefined.
- * - [EXE-3] A task that fails on its last attempt fails the run with TASK_FAILED (cause = the
- *   last error); the run's signal aborts so running siblings can stop; no new node starts;
- *   the run settles once nothing runs any more.
- * - [EXE-4] Infrastructure errors (INFEASIBLE_CONSTRAINT, UNKNOWN_RESOURCE, CANCELLED) are not
- *   retried and reach the caller as they are.
+ * - [EXE-3] A task that fails for good (see the attempt policy, [ATT-1..4]) fails the run;
+ *   the run's signal aborts so running siblings can stop; no new node starts; the run
+ *   settles once nothing runs any more.
+ * - [EXE-4] Retries, fatal errors, TASK_FAILED wrapping and per-attempt events are the attempt
+ *   policy's (attempt-policy.ts), the same as in VM mode.
  * - [EXE-5] Constraints are released and task-scoped resources torn down after every attempt,
  *   whatever its outcome.
  * - [EXE-6] Readiness propagates through a work list, not recursion: a 10,000-long chain of
@@ -22,7 +22,8 @@ import type { Graph, GraphNode } from '../graph/graph.js';
 import { TailCall } from '../spec/tail-call.js';
 import { Wait } from '../spec/wait.js';
 import type { LazyResult } from '../spec/lazy-result.js';
-import { CancelledError, CascadeError, ErrorCode, InvalidArgumentError } from '../errors.js';
+import { CancelledError, InvalidArgumentError } from '../errors.js';
+import { attemptFinished, attemptStarted, finalError, runAttempts } from './attempt-policy.js';
 import { MISS, fileExists } from './cache.js';
 import { runTeardowns } from './resources.js';
 import { isThenable, vmLoop } from './vm.js';
@@ -50,17 +51,6 @@ export class Executor {
   execute(graph: Graph, run: RunContext): Promise<unknown> {
     return new GraphRun(graph, run).start();
   }
-}
-
-const FATAL: ReadonlySet<string> = new Set([
-  ErrorCode.INFEASIBLE_CONSTRAINT,
-  ErrorCode.UNKNOWN_RESOURCE,
-  ErrorCode.CANCELLED,
-  ErrorCode.INVALID_ARGUMENT,
-]);
-
-function isFatal(error: unknown): boolean {
-  return error instanceof CascadeError && FATAL.has(error.code);
 }
 
 class ArgValues implements LazyValues {
@@ -211,7 +201,7 @@ class GraphRun {
     this.#run.signal.removeEventListener('abort', this.#onAbort);
   }
 
-  async #execute(node: GraphNode): Promise<unknown> {
+  #execute(node: GraphNode): Promise<unknown> {
     if (node.lazy.kind === 'map') return this.#executeMap(node);
     return this.#attempts(node, node.id, null);
   }
@@ -256,164 +246,127 @@ class GraphRun {
   }
 
   /** One execution with its retries; `args` given for map elements, else resolved here. */
-  async #attempts(node: GraphNode, nodeId: string, args: unknown[] | null): Promise<unknown> {
+  #attempts(node: GraphNode, nodeId: string, args: unknown[] | null): Promise<unknown> {
+    const retry = node.lazy.retry;
+    // no retry policy: one attempt that maps its own failure, with no loop around it (a
+    // closure and a promise less per node on the common path)
+    if (retry === null) return this.#attempt(node, nodeId, args, 0);
+    return runAttempts(this.#run, node.lazy.task!.name, nodeId, retry, (attempt) =>
+      this.#attempt(node, nodeId, args, attempt),
+    ); // [EXE-4]
+  }
+
+  /**
+   * One attempt: injects, cache, constraints, the call (and its VM loop). Attempt 0 is the
+   * only attempt of a task without retry: it fails with what the attempt policy makes of its
+   * error, and checks the signal itself. [ATT-1] [ATT-3] [ATT-4]
+   */
+  async #attempt(
+    node: GraphNode,
+    nodeId: string,
+    args: unknown[] | null,
+    attemptIndex: number,
+  ): Promise<unknown> {
+    const only = attemptIndex === 0;
+    const attempt = only ? 1 : attemptIndex;
     const run = this.#run;
     const lazy = node.lazy;
     const def = lazy.task!;
     const bus = run.bus;
-    const maxAttempts = lazy.retry?.maxAttempts ?? 1;
-    let delay = lazy.retry?.delay ?? 0;
-    for (let attempt = 1; ; attempt++) {
-      if (run.signal.aborted) throw cancelledBy(run.signal);
-      let injected = null;
-      let held = false;
-      let started = -1;
-      try {
-        let callArgs = args;
-        if (callArgs === null) {
-          if (node.injects.length > 0) {
-            injected = await run.resources.setUpFor(node.injects, {
-              nodeId,
-              taskName: def.name,
-              attempt,
-            });
-          }
-          callArgs = (
-            node.hasLazyArgs
-              ? substitute(
-                  lazy.args,
-                  new ArgValues(this.#graph, this.#results, injected?.values ?? null),
-                )
-              : lazy.args
-          ) as unknown[];
+    let injected = null;
+    let held = false;
+    let started = -1;
+    if (only && run.signal.aborted) throw cancelledBy(run.signal);
+    try {
+      let callArgs = args;
+      if (callArgs === null) {
+        if (node.injects.length > 0) {
+          injected = await run.resources.setUpFor(node.injects, {
+            nodeId,
+            taskName: def.name,
+            attempt,
+          });
         }
-        let cacheKey: string | null = null;
-        const cache = lazy.cache;
-        if (cache !== null) {
-          if (cache.kind === 'memory') {
-            cacheKey = `${run.hasher.idOf(def)}|${run.hasher.key(callArgs)}`;
-            const hit = run.cache.get(cacheKey);
-            if (hit !== MISS) return this.#cached(def.name, nodeId, attempt, hit);
-          } else {
-            const p = cache.path;
-            const path = typeof p === 'string' ? p : (p as Callable)(...callArgs);
-            if (typeof path !== 'string') {
-              throw new InvalidArgumentError('cache.path', path, 'must give a string');
-            }
-            if (await fileExists(path)) return this.#cached(def.name, nodeId, attempt, path);
+        callArgs = (
+          node.hasLazyArgs
+            ? substitute(
+                lazy.args,
+                new ArgValues(this.#graph, this.#results, injected?.values ?? null),
+              )
+            : lazy.args
+        ) as unknown[];
+      }
+      let cacheKey: string | null = null;
+      const cache = lazy.cache;
+      if (cache !== null) {
+        if (cache.kind === 'memory') {
+          cacheKey = `${run.hasher.idOf(def)}|${run.hasher.key(callArgs)}`;
+          const hit = run.cache.get(cacheKey);
+          if (hit !== MISS) return this.#cached(def.name, nodeId, attempt, hit);
+        } else {
+          const p = cache.path;
+          const path = typeof p === 'string' ? p : (p as Callable)(...callArgs);
+          if (typeof path !== 'string') {
+            throw new InvalidArgumentError('cache.path', path, 'must give a string');
           }
+          if (await fileExists(path)) return this.#cached(def.name, nodeId, attempt, path);
         }
-        const req = lazy.constraints;
-        if (req !== null) {
-          if (!run.resourceManager.tryAcquire(req)) {
-            if (bus.hasSubscribers) {
-              bus.emit({
-                type: 'TaskBlocked',
-                runId: run.runId,
-                taskName: def.name,
-                nodeId,
-                reason: `waiting for resources ${JSON.stringify(req)}`,
-              });
-            }
-            await run.resourceManager.acquire(req, run.signal);
-          }
-          held = true;
+      }
+      const req = lazy.constraints;
+      if (req !== null) {
+        if (!run.resourceManager.tryAcquire(req)) {
           if (bus.hasSubscribers) {
             bus.emit({
-              type: 'ResourceAcquired',
+              type: 'TaskBlocked',
               runId: run.runId,
               taskName: def.name,
               nodeId,
-              resources: req,
+              reason: `waiting for resources ${JSON.stringify(req)}`,
             });
           }
+          await run.resourceManager.acquire(req, run.signal);
         }
+        held = true;
         if (bus.hasSubscribers) {
           bus.emit({
-            type: 'TaskExecutionStarted',
+            type: 'ResourceAcquired',
             runId: run.runId,
             taskName: def.name,
             nodeId,
-            attempt,
+            resources: req,
           });
         }
-        started = performance.now();
-        let value = (def.fn as Callable)(...callArgs);
-        if (isThenable(value)) value = await value;
-        if (value instanceof TailCall || value instanceof Wait) {
-          // [VM-4] the first iteration is done: give its slot back; the loop acquires and
-          // releases the constraints around every further iteration
-          if (held) {
-            held = false;
-            this.#release(req!, def.name, nodeId);
-          }
-          value = await vmLoop(def, callArgs, value, {
-            resourceManager: run.resourceManager,
-            constraints: req,
-            signal: run.signal,
-            yieldEvery: run.yieldEvery,
-          });
-        }
-        this.#executionFinished(def.name, nodeId, attempt, started, 'succeeded', undefined);
-        if (cacheKey !== null && cache?.kind === 'memory') {
-          run.cache.set(cacheKey, value, cache.ttlMs); // [CACHE-1]
-        }
-        return value;
-      } catch (error) {
-        if (started >= 0)
-          this.#executionFinished(def.name, nodeId, attempt, started, 'failed', error);
-        if (isFatal(error)) throw error; // [EXE-4]
-        if (run.signal.aborted) throw cancelledBy(run.signal, error);
-        if (attempt >= maxAttempts) {
-          throw new CascadeError(
-            ErrorCode.TASK_FAILED,
-            `task ${nodeId} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${String(error)}`,
-            { taskName: def.name, nodeId, attempts: attempt },
-            { cause: error },
-          );
-        }
-        if (bus.hasSubscribers) {
-          bus.emit({
-            type: 'TaskRetrying',
-            runId: run.runId,
-            taskName: def.name,
-            nodeId,
-            attempt,
-            delayMs: delay,
-            error,
-          });
-        }
-      } finally {
-        // [EXE-5]
-        if (held) this.#release(lazy.constraints!, def.name, nodeId);
-        if (injected !== null) await runTeardowns(injected.teardowns, warn);
       }
-      if (delay > 0) await run.sleep(delay, run.signal);
-      delay *= lazy.retry!.backoff;
+      started = attemptStarted(run, def.name, nodeId, attempt); // [ATT-5]
+      let value = (def.fn as Callable)(...callArgs);
+      if (isThenable(value)) value = await value;
+      if (value instanceof TailCall || value instanceof Wait) {
+        // [VM-4] the first iteration is done: give its slot back; the loop acquires and
+        // releases the constraints around every further iteration
+        if (held) {
+          held = false;
+          this.#release(req!, def.name, nodeId);
+        }
+        value = await vmLoop(def, callArgs, value, {
+          resourceManager: run.resourceManager,
+          constraints: req,
+          signal: run.signal,
+          yieldEvery: run.yieldEvery,
+        });
+      }
+      attemptFinished(run, def.name, nodeId, attempt, started, 'succeeded', undefined);
+      if (cacheKey !== null && cache?.kind === 'memory') {
+        run.cache.set(cacheKey, value, cache.ttlMs); // [CACHE-1]
+      }
+      return value;
+    } catch (error) {
+      if (started >= 0) attemptFinished(run, def.name, nodeId, attempt, started, 'failed', error);
+      throw only ? finalError(error, 1, 1, run.signal, def.name, nodeId) : error;
+    } finally {
+      // [EXE-5]
+      if (held) this.#release(lazy.constraints!, def.name, nodeId);
+      if (injected !== null) await runTeardowns(injected.teardowns, warn);
     }
-  }
-
-  /** Report the end of one attempt. */
-  #executionFinished(
-    taskName: string,
-    nodeId: string,
-    attempt: number,
-    started: number,
-    status: 'succeeded' | 'failed',
-    error: unknown,
-  ): void {
-    const run = this.#run;
-    if (!run.bus.hasSubscribers) return;
-    run.bus.emit({
-      type: 'TaskExecutionFinished',
-      runId: run.runId,
-      taskName,
-      nodeId,
-      attempt,
-      durationMs: performance.now() - started,
-      status,
-      ...(status === 'failed' && { error }),
-    });
   }
 
   /** Give a task's constraints back and report it. [EXE-5] */

@@ -129,13 +129,18 @@ describe('VM mode [VM-1..5]', () => {
     expect(rm.inUse.cpu_slot).toBe(0);
   });
 
-  it('emits RunStarted/RunFinished once and nothing per iteration [ENG-EVT-3]', async () => {
+  it('emits run and attempt events once and nothing per iteration [ENG-EVT-3] [ATT-5]', async () => {
     const bus = new EventBus<EngineEvent>();
     const types: string[] = [];
     bus.on((e) => types.push(e.type));
     const agent = task(({ n }: { n: number }) => (n === 0 ? 'z' : tailCall({ n: n - 1 })));
     await new Engine({ bus }).run(agent({ n: 1000 }), { vm: true });
-    expect(types).toEqual(['RunStarted', 'RunFinished']);
+    expect(types).toEqual([
+      'RunStarted',
+      'TaskExecutionStarted',
+      'TaskExecutionFinished',
+      'RunFinished',
+    ]);
   });
 
   it('stops on abort with CancelledError and RunFinished cancelled [VM-5]', async () => {
