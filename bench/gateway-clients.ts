@@ -49,6 +49,12 @@ function onMessage(c: Conn, data: Buffer, isBinary: boolean): void {
     recordEvent(c, t, m.data.t);
     return;
   }
+  if (text.startsWith('{"type":"events"')) {
+    // a batch [GW-8]: each event counts, its latency from its own publish time
+    const m = JSON.parse(text) as { events: Array<{ data: { t: number } }> };
+    for (const e of m.events) recordEvent(c, t, e.data.t);
+    return;
+  }
   const m = JSON.parse(text) as { type: string; t?: number; [k: string]: unknown };
   if (m.type === 'peer-event') {
     recordEvent(c, t, m.t!);
@@ -131,7 +137,13 @@ async function handle(msg: { op: string; [k: string]: unknown }): Promise<object
       return connect(msg.url as string, msg.n as number, msg.raw === true);
     case 'subscribe-events':
       await Promise.all(
-        conns.map((c) => request(c, { type: 'subscribe', streams: ['events'] }, 'subscribed')),
+        conns.map((c) =>
+          request(
+            c,
+            { type: 'subscribe', streams: ['events'], ...(msg.batch === true && { batch: true }) },
+            'subscribed',
+          ),
+        ),
       );
       return { subscribed: conns.length };
     case 'unsubscribe-events':

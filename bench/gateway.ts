@@ -263,20 +263,25 @@ async function main(): Promise<void> {
       count: params.commands,
     });
 
-    log(`events: ${params.events} to ${conn.connected} clients...`);
-    await clients.call({ op: 'subscribe-events' });
-    let t0 = 0;
-    const ev = await clients.call<EventsResult>(
-      { op: 'expect-events', count: params.events, timeoutMs: 60_000 },
-      () => {
-        t0 = wall();
-        void broadcast(params.events, () => {
-          gateway.publishEvent('bench', { t: wall() });
-        });
-      },
-    );
-    const events = { ...ev, perSec: ev.delivered / ((ev.lastRecv - t0) / 1000) };
-    await clients.call({ op: 'unsubscribe-events' });
+    // one event a frame, then batched [GW-8], the same events to the same clients
+    const eventsPhase = async (batch: boolean) => {
+      log(`events${batch ? ' (batched)' : ''}: ${params.events} to ${conn.connected} clients...`);
+      await clients.call({ op: 'subscribe-events', batch });
+      let t0 = 0;
+      const ev = await clients.call<EventsResult>(
+        { op: 'expect-events', count: params.events, timeoutMs: 60_000 },
+        () => {
+          t0 = wall();
+          void broadcast(params.events, () => {
+            gateway.publishEvent('bench', { t: wall() });
+          });
+        },
+      );
+      await clients.call({ op: 'unsubscribe-events' });
+      return { ...ev, perSec: ev.delivered / ((ev.lastRecv - t0) / 1000) };
+    };
+    const events = await eventsPhase(false);
+    const batched = await eventsPhase(true);
 
     log(`state: ${params.viewers} viewers for ${params.seconds} s...`);
     const state = await clients.call<{
@@ -321,6 +326,7 @@ async function main(): Promise<void> {
       connections: { ...conn, perConnection },
       control,
       events,
+      batched,
       peer,
       state: { ...state, skipped: gs.stateFramesSkipped, ticks: gs.stateTicks },
       codec,
@@ -338,13 +344,13 @@ async function main(): Promise<void> {
         .join(' ')}`,
       `machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, open files ${machine.openFilesSoft} soft / ${machine.openFilesHard} hard per process`,
       '',
-      'metric                                   gateway              plain ws peer',
-      `connections held                         ${k(conn.connected).padEnd(21)}${k(pv.expected / params.events)}`,
-      `connect p50 / p99 (ms)                   ${`${f(conn.connectP50)} / ${f(conn.connectP99)}`.padEnd(21)}-`,
-      `server heap / rss per connection (KiB)   ${`${f(perConnection.heapBytes / 1024)} / ${f(perConnection.rssBytes / 1024)}`.padEnd(21)}-`,
-      `events delivered/s (all clients)         ${k(events.perSec).padEnd(21)}${k(peer.perSec)}`,
-      `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(21)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
-      `events delivered / expected              ${`${k(events.delivered)} / ${k(events.expected)}`.padEnd(21)}${k(peer.delivered)} / ${k(peer.expected)}`,
+      'metric                                   gateway              gateway, batched     plain ws peer',
+      `connections held                         ${k(conn.connected).padEnd(42)}${k(pv.expected / params.events)}`,
+      `connect p50 / p99 (ms)                   ${`${f(conn.connectP50)} / ${f(conn.connectP99)}`.padEnd(42)}-`,
+      `server heap / rss per connection (KiB)   ${`${f(perConnection.heapBytes / 1024)} / ${f(perConnection.rssBytes / 1024)}`.padEnd(42)}-`,
+      `events delivered/s (all clients)         ${k(events.perSec).padEnd(21)}${k(batched.perSec).padEnd(21)}${k(peer.perSec)}`,
+      `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(21)}${`${f(batched.latencyP50)} / ${f(batched.latencyP99)}`.padEnd(21)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
+      `events delivered / expected              ${`${k(events.delivered)} / ${k(events.expected)}`.padEnd(21)}${`${k(batched.delivered)} / ${k(batched.expected)}`.padEnd(21)}${k(peer.delivered)} / ${k(peer.expected)}`,
       `control ack p50 / p99 (ms)               ${f(control.ackP50, 2)} / ${f(control.ackP99, 2)}`,
       `state fps per viewer p50 (min)           ${f(state.fpsP50)} (${f(state.fpsMin)}) of ${params.fps}, ${params.viewers} viewers`,
       `state frame age p50 / p99 (ms)           ${f(state.ageP50)} / ${f(state.ageP99)}`,

@@ -35,6 +35,11 @@
  * - [GW-7] Error frames are bounded too: when a client does not read them (more than
  *   `stateBufferedBytes` already waiting), they are counted in `errorsDropped` instead of
  *   buffered, so a hostile client cannot grow the server's memory with bad messages.
+ * - [GW-8] A session that subscribed (or resumed) with `batch: true` gets the events
+ *   published in one turn of the event loop in one frame, `{type:'events', events:[...]}`
+ *   (at most {@link BATCH_MAX} a frame), encoded once for every such session: the same
+ *   events in the same order as one frame each, [GW-3] unchanged. A burst then costs one
+ *   `send` per socket instead of one per event per socket.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -201,6 +206,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** Events in one `events` frame at most [GW-8]. */
+const BATCH_MAX = 1024;
+
 /** Send options of JSON messages: a text frame even when the bytes are a Buffer. */
 const AS_TEXT = { binary: false } as const;
 
@@ -223,6 +231,10 @@ class Session {
   readonly onSent: () => void;
   // events stream: a resume catches up from the log before going live [GW-3]
   catchingUp = false;
+  /** Events arrive several to a frame [GW-8]. */
+  batch = false;
+  /** Batch: the first seq the next flush may send it (set when it goes live). [GW-8] */
+  liveFrom = 0;
   cursor = 0;
   resumeFrom = 0;
   replayed = 0;
@@ -291,6 +303,11 @@ export class Gateway {
   #sessions = new Set<Session>();
   #stateSessions = new Set<Session>();
   #eventSessions = new Set<Session>();
+  /** Sessions in #eventSessions with `batch` [GW-8]. */
+  #batchSessions = 0;
+  /** The first seq not yet flushed to batch sessions; the pending flush. [GW-8] */
+  #flushFrom = 1;
+  #flush: NodeJS.Immediate | null = null;
   #pending = new Set<Duplex>();
   #encoder = new StateFrameEncoder();
   #grid = new Uint8Array(0);
@@ -485,14 +502,67 @@ export class Gateway {
     const text = this.#log.append(type, data, Date.now());
     this.#stats.eventsPublished++;
     if (this.#eventSessions.size === 0) return this.#log.lastSeq;
+    if (this.#batchSessions > 0) {
+      this.#flush ??= setImmediate(() => this.#flushBatch()); // [GW-8]
+      if (this.#batchSessions === this.#eventSessions.size) return this.#log.lastSeq;
+    }
     // UTF-8 once for all subscribers: ws would encode the string again for every socket.
     const bytes = this.#eventSessions.size > 1 ? Buffer.from(text, 'utf8') : text;
     for (const s of this.#eventSessions) {
-      if (s.catchingUp) continue; // its pump reads this event from the log
+      if (s.catchingUp || s.batch) continue; // its pump / the batch flush sends it
       s.eventsSent++;
       this.#send(s, bytes);
     }
     return this.#log.lastSeq;
+  }
+
+  /**
+   * Send batch sessions the events published since the last flush, several to a frame,
+   * each frame encoded once for all of them; evicted ones (more than the replay buffer in
+   * one turn) are announced as a gap. [GW-8] [GW-3]
+   */
+  #flushBatch(): void {
+    this.#flush = null;
+    const log = this.#log;
+    const from = this.#flushFrom;
+    const to = log.lastSeq;
+    this.#flushFrom = to + 1;
+    if (from > to) return;
+    let shared: Array<string | Buffer> | null = null;
+    for (const s of this.#eventSessions) {
+      if (!s.batch || s.catchingUp || s.closed) continue;
+      const start = Math.max(from, s.liveFrom);
+      if (start > to) continue;
+      const frames =
+        start === from ? (shared ??= this.#batchFrames(from, to)) : this.#batchFrames(start, to);
+      s.liveFrom = to + 1;
+      s.eventsSent += to - Math.max(start, log.oldestSeq) + 1;
+      for (const f of frames) this.#send(s, f);
+    }
+  }
+
+  /** Frames carrying the logged events `from..to`: a gap for evicted ones, then batches. */
+  #batchFrames(from: number, to: number): Array<string | Buffer> {
+    const log = this.#log;
+    const frames: Array<string | Buffer> = [];
+    let seq = from;
+    if (seq < log.oldestSeq) {
+      frames.push(JSON.stringify({ type: 'gap', from: seq, to: log.oldestSeq - 1 }));
+      seq = log.oldestSeq;
+    }
+    while (seq <= to) {
+      const end = Math.min(to, seq + BATCH_MAX - 1);
+      frames.push(Buffer.from(this.#batchText(seq, end), 'utf8'));
+      seq = end + 1;
+    }
+    return frames;
+  }
+
+  /** `{type:'events', events:[...]}` of the held events `from..to`. */
+  #batchText(from: number, to: number): string {
+    const texts: string[] = [];
+    for (let seq = from; seq <= to; seq++) texts.push(this.#log.get(seq)!);
+    return `{"type":"events","events":[${texts.join(',')}]}`;
   }
 
   /**
@@ -506,6 +576,8 @@ export class Gateway {
 
   async #close(code: number, reason: string): Promise<void> {
     this.#stopTicker();
+    if (this.#flush !== null) clearImmediate(this.#flush);
+    this.#flush = null;
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
     for (const socket of this.#pending) socket.destroy();
@@ -656,7 +728,7 @@ export class Gateway {
     s.expiry = null;
     for (const sub of s.collab.values()) sub.unsubscribe();
     s.collab.clear();
-    this.#eventSessions.delete(s);
+    this.#leaveEvents(s);
     if (this.#stateSessions.delete(s) && this.#stateSessions.size === 0) this.#stopTicker();
     s.lastView = null;
   }
@@ -792,7 +864,8 @@ export class Gateway {
         }
         for (const stream of m.streams) {
           if (stream === 'events') {
-            this.#eventSessions.add(s);
+            this.#joinEvents(s, m.batch === true);
+            s.liveFrom = this.#log.lastSeq + 1; // live from now on [GW-8]
           } else if (!s.stateOn) {
             s.stateOn = true;
             s.needsKey = true;
@@ -805,7 +878,7 @@ export class Gateway {
         return;
       case 'unsubscribe':
         for (const stream of m.streams) {
-          if (stream === 'events') this.#eventSessions.delete(s);
+          if (stream === 'events') this.#leaveEvents(s);
           else if (s.stateOn) {
             s.stateOn = false;
             s.lastView = null;
@@ -823,7 +896,7 @@ export class Gateway {
         this.#setViewport(s, m);
         return;
       case 'resume':
-        this.#resume(s, m.epoch, m.lastSeq);
+        this.#resume(s, m.epoch, m.lastSeq, m.batch === true);
         return;
       case 'control':
         void this.#control(s, m.id, m.cmd, m.args);
@@ -848,15 +921,28 @@ export class Gateway {
 
   // ---- events -------------------------------------------------------------------------
 
+  /** Add `s` to the events stream, one event a frame or in batches [GW-8]. */
+  #joinEvents(s: Session, batch: boolean): void {
+    this.#leaveEvents(s);
+    s.batch = batch;
+    this.#eventSessions.add(s);
+    if (batch) this.#batchSessions++;
+  }
+
+  #leaveEvents(s: Session): void {
+    if (this.#eventSessions.delete(s) && s.batch) this.#batchSessions--;
+  }
+
   /** Replay what the client missed, then subscribe it live, in one turn. [GW-3] */
-  #resume(s: Session, epoch: string, lastSeq: number): void {
+  #resume(s: Session, epoch: string, lastSeq: number, batch: boolean): void {
     if (epoch !== this.epoch) {
       this.#sendMessage(s, {
         type: 'epoch-changed',
         epoch: this.epoch,
         lastSeq: this.#log.lastSeq,
       });
-      this.#eventSessions.add(s);
+      this.#joinEvents(s, batch);
+      s.liveFrom = this.#log.lastSeq + 1;
       return;
     }
     if (lastSeq > this.#log.lastSeq) {
@@ -873,7 +959,7 @@ export class Gateway {
     s.resumeFrom = lastSeq + 1;
     s.replayed = 0;
     s.catchingUp = true;
-    this.#eventSessions.add(s);
+    this.#joinEvents(s, batch);
     this.#pump(s);
   }
 
@@ -894,18 +980,22 @@ export class Gateway {
         s.ws.ping(undefined, undefined, () => this.#pump(s));
         return;
       }
-      const text = log.get(s.cursor);
-      if (text === undefined) {
+      if (s.cursor < log.oldestSeq) {
         this.#sendMessage(s, { type: 'gap', from: s.cursor, to: log.oldestSeq - 1 });
         s.cursor = log.oldestSeq;
         continue;
       }
-      s.cursor++;
-      s.replayed++;
-      s.eventsSent++;
+      // [GW-8] a batch session catches up several events a frame
+      const end = s.batch ? Math.min(log.lastSeq, s.cursor + BATCH_MAX - 1) : s.cursor;
+      const text = s.batch ? this.#batchText(s.cursor, end) : log.get(s.cursor)!;
+      const n = end - s.cursor + 1;
+      s.cursor = end + 1;
+      s.replayed += n;
+      s.eventsSent += n;
       this.#send(s, text, false);
     }
     s.catchingUp = false;
+    s.liveFrom = log.lastSeq + 1; // [GW-8] the flush sends what comes next
     this.#sendMessage(s, {
       type: 'resumed',
       from: s.resumeFrom,

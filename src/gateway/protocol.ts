@@ -59,6 +59,8 @@ const commandId = z.union([z.string().min(1).max(128), z.number().int()]);
 export const SubscribeMessage = z.strictObject({
   type: z.literal('subscribe'),
   streams: streamList,
+  /** Events may arrive several to a frame, as `{type:'events', events:[...]}` [GW-8]. */
+  batch: z.boolean().optional(),
 });
 /** `{type:'unsubscribe', streams}` */
 export const UnsubscribeMessage = z.strictObject({
@@ -88,6 +90,8 @@ export const ResumeMessage = z.strictObject({
   type: z.literal('resume'),
   epoch: z.string().min(1).max(64),
   lastSeq: z.number().int().min(0),
+  /** As in `subscribe` [GW-8]. */
+  batch: z.boolean().optional(),
 });
 /** `{type:'control', id, cmd, args?}`: answered by `ack` or `nack` with the same id. */
 export const ControlMessage = z.strictObject({
@@ -171,6 +175,7 @@ export type ServerMessage =
   | { type: 'subscribed'; streams: SubscribableStream[] }
   | { type: 'unsubscribed'; streams: SubscribableStream[] }
   | { type: 'event'; seq: number; event: string; time: number; data: unknown }
+  | { type: 'events'; events: Array<{ type: 'event'; seq: number; event: string; time: number; data: unknown }> }
   | { type: 'gap'; from: number; to: number }
   | { type: 'epoch-changed'; epoch: string; lastSeq: number }
   | { type: 'resumed'; from: number; to: number; replayed: number }
