@@ -175,7 +175,10 @@ export type ServerMessage =
   | { type: 'subscribed'; streams: SubscribableStream[] }
   | { type: 'unsubscribed'; streams: SubscribableStream[] }
   | { type: 'event'; seq: number; event: string; time: number; data: unknown }
-  | { type: 'events'; events: Array<{ type: 'event'; seq: number; event: string; time: number; data: unknown }> }
+  | {
+      type: 'events';
+      events: Array<{ type: 'event'; seq: number; event: string; time: number; data: unknown }>;
+    }
   | { type: 'gap'; from: number; to: number }
   | { type: 'epoch-changed'; epoch: string; lastSeq: number }
   | { type: 'resumed'; from: number; to: number; replayed: number }
