@@ -1,3 +1,4 @@
+import type { MetricsLine } from '../../src/observatory/metrics/index.js';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,5 +53,45 @@ describe('runFireflies', () => {
     for (const ms of intervals.slice(0, -1)) expect(ms).toBeGreaterThan(900);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines[0]).toMatch(/^t=\d+\.\ds agents=100 R=/);
+    // [RUN-5] every line carries its simulated time, rising with the wall at about x10
+    const simT = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { sim_t: number }).sim_t);
+    for (let i = 1; i < simT.length; i++) expect(simT[i]).toBeGreaterThan(simT[i - 1]);
+    expect(simT.at(-1)).toBeGreaterThanOrEqual(35_000);
+  });
+
+  it('on the virtual clock logs one line per simulated second, the same for the same seed [RUN-5]', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cascade-run-'));
+    const run = async (name: string): Promise<Array<{ sim_t: number; r: number }>> => {
+      const log = join(dir, name);
+      await runFireflies({
+        width: 10,
+        height: 10,
+        clock: 'virtual',
+        durationMs: 30_000,
+        visualize: false,
+        out: sink(),
+        isTTY: false,
+        logPath: log,
+        signal: new AbortController().signal,
+      });
+      return readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const line = JSON.parse(l) as MetricsLine;
+          return { sim_t: line.sim_t ?? Number.NaN, r: line.metrics.r_value?.avg ?? Number.NaN };
+        });
+    };
+    const a = await run('a.jsonl');
+    // one line per simulated second 1..30 (a final partial line may follow at close)
+    expect(a.slice(0, 30).map((l) => l.sim_t)).toEqual(
+      Array.from({ length: 30 }, (_, i) => (i + 1) * 1000),
+    );
+    expect(a.slice(0, 30).every((l) => l.r >= 0 && l.r <= 1)).toBe(true);
+    const b = await run('b.jsonl');
+    expect(b.slice(0, 30)).toEqual(a.slice(0, 30));
   });
 });

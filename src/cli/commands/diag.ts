@@ -58,7 +58,10 @@ function registerRenderer(diag: Command): void {
     .option('--grid <WxH>', 'grid size', '50x50')
     .option('--duration <seconds>', 'how long to run (Ctrl+C ends it earlier)', '30')
     .option('--fps <n>', 'target frames per second', '30')
-    .option('--log <file>', 'write metrics as JSONL, one line per second')
+    .option(
+      '--log <file>',
+      'write metrics as JSONL, one line per second (simulated on the virtual clock, wall on the real)',
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (flags: RendererFlags) => {
       const sources = parseNumber('--sources', flags.sources, { integer: true, min: 1 });

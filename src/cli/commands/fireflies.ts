@@ -275,7 +275,10 @@ export function addFireflyOptions(command: Command, defaults: FireflyOptionDefau
         'the same seed gives the same flashes for any count (auto = the number of cores)',
       '1',
     )
-    .option('--log <file>', 'write metrics as JSONL, one line per second')
+    .option(
+      '--log <file>',
+      'write metrics as JSONL, one line per second (simulated on the virtual clock, wall on the real)',
+    )
     .option('--json', 'print the final summary as JSON')
     .option('--sample-rate <p>', 'fraction of pulses also published to debug/sample/<agent>', '0');
 }

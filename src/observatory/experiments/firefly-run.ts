@@ -13,6 +13,10 @@
  *   simulated time (RealClock [RCK-1]).
  * - [RUN-4] A run that cannot keep its asked speed says so in the view, the progress line, the
  *   metrics log (`speed_achieved`, `behind_s`) and the summary (PaceMeter [PACE-2]).
+ * - [RUN-5] The metrics log has one line per simulated second on the virtual clock (flushed
+ *   from the R sample that ends it, so a seeded run logs the same `sim_t` values every time;
+ *   one per sample when samples are further apart than a second) and one per wall second on
+ *   the real clock; every line carries its simulated time `sim_t`.
  */
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
@@ -278,9 +282,17 @@ async function run(
       ? new FireflyExperiment(options)
       : new ShardedFireflies({ ...options, workers, sampleEveryMs });
   const source = new FireflySource(exp);
-  const metrics =
-    options.logPath === undefined ? undefined : new MetricsAggregator({ path: options.logPath });
   const real = exp.clockKind === 'real';
+  // [RUN-5] per wall second on the real clock, per simulated second on the virtual clock
+  const metrics =
+    options.logPath === undefined
+      ? undefined
+      : new MetricsAggregator({
+          path: options.logPath,
+          intervalMs: real ? 1000 : 0,
+          simNow: () => exp.now(),
+        });
+  let nextLogAt = 1000;
   // Headless runs measure the event-loop lag here; with a view, runLive measures it (once).
   const lags = new SampleReservoir(); // whole run, bounded
   const recentLags = new SampleReservoir(4096); // since the last progress line
@@ -305,6 +317,10 @@ async function run(
     if (t > t0) source.flashesPerSec = ((flashes - f0) * 1000) / (t - t0);
     metrics?.record('r_value', r);
     metrics?.record('flashes_per_s', source.flashesPerSec);
+    if (!real && metrics !== undefined && t >= nextLogAt) {
+      metrics.flush(t); // [RUN-5]
+      nextLogAt = (Math.floor(t / 1000) + 1) * 1000;
+    }
     if (observers.length > 0) {
       const sample = { t: t / 1000, r, flashesPerSec: source.flashesPerSec };
       notify(observers, options.out, (o) => o.sample?.(sample));

@@ -1,7 +1,11 @@
 /**
  * MetricsAggregator: named numeric metrics, aggregated per interval and written as JSONL,
  * one line per interval:
- * `{"t":…,"interval_ms":1000,"metrics":{"fps":{"count":1,"min":30,"avg":30,"max":30,"p99":30},…}}`
+ * `{"t":…,"interval_ms":1000,"sim_t":85000,"metrics":{"fps":{"count":1,"min":30,"avg":30,"max":30,"p99":30},…}}`
+ *
+ * The interval is either wall time (a timer every `intervalMs`) or whatever the owner decides
+ * by calling `flush()` itself (`intervalMs: 0`), e.g. once per simulated second of a
+ * virtual-clock run. With `simNow`, every line carries the simulated time it ends at.
  *
  * Invariants:
  * - [MET-1] Nothing recorded is lost: lines are written with synchronous writes to a file
@@ -46,6 +50,8 @@ export interface MetricsLine {
   t: number;
   /** Length of the interval, ms. */
   interval_ms: number;
+  /** Simulated time at the end of the interval, ms (when the aggregator has `simNow`). */
+  sim_t?: number;
   metrics: Record<string, MetricStats>;
 }
 
@@ -64,6 +70,8 @@ export interface MetricsAggregatorOptions {
   intervalMs?: number;
   /** Time source for `t` and `interval_ms`; default `Date.now`. */
   now?: () => number;
+  /** Simulated time source: when given, every line carries `sim_t` (ms). */
+  simNow?: () => number;
   /** Called with every line written. */
   onLine?: (line: MetricsLine) => void;
 }
@@ -81,6 +89,7 @@ export interface MetricsAggregatorOptions {
  */
 export class MetricsAggregator {
   readonly #now: () => number;
+  readonly #simNow: (() => number) | undefined;
   readonly #onLine: ((line: MetricsLine) => void) | undefined;
   readonly #path: string | undefined;
   #fd: number | undefined;
@@ -98,6 +107,7 @@ export class MetricsAggregator {
       throw new InvalidArgumentError('intervalMs', intervalMs, 'must be a finite number >= 0');
     }
     this.#now = options.now ?? Date.now;
+    this.#simNow = options.simNow;
     this.#onLine = options.onLine;
     this.#path = options.path;
     if (options.path !== undefined) this.#fd = openSync(options.path, 'w');
@@ -132,9 +142,10 @@ export class MetricsAggregator {
 
   /**
    * End the current interval: write its line (if anything was recorded [MET-3]) and start the
-   * next. Returns the line, or undefined when there was nothing to write.
+   * next. Returns the line, or undefined when there was nothing to write. `simT` is the
+   * simulated time the interval ends at (default `simNow()`).
    */
-  flush(): MetricsLine | undefined {
+  flush(simT?: number): MetricsLine | undefined {
     if (this.#closed) return undefined;
     const now = this.#now();
     const metrics: Record<string, MetricStats> = {};
@@ -151,7 +162,12 @@ export class MetricsAggregator {
       };
       r.reset();
     }
-    const line: MetricsLine = { t: now, interval_ms: round(now - this.#intervalStart), metrics };
+    const interval_ms = round(now - this.#intervalStart);
+    const sim = simT ?? this.#simNow?.();
+    const line: MetricsLine =
+      sim === undefined
+        ? { t: now, interval_ms, metrics }
+        : { t: now, interval_ms, sim_t: round(sim), metrics };
     this.#intervalStart = now;
     if (!any) return undefined;
     if (this.#fd !== undefined) writeSync(this.#fd, `${JSON.stringify(line)}\n`);

@@ -50,6 +50,24 @@ describe('MetricsAggregator', () => {
     });
   });
 
+  it('with simNow, every line carries its simulated time; flush(simT) overrides it', async () => {
+    let sim = 0;
+    const m = new MetricsAggregator({ intervalMs: 0, now: () => 5, simNow: () => sim });
+    m.record('r_value', 0.5);
+    sim = 1234.5678;
+    expect(m.flush()?.sim_t).toBe(1234.568);
+    m.record('r_value', 0.6);
+    const line = m.flush(2000);
+    expect(line?.sim_t).toBe(2000);
+    expect(Object.keys(line ?? {})).toEqual(['t', 'interval_ms', 'sim_t', 'metrics']);
+    await m.close();
+    // without simNow the line has no sim_t
+    const plain = new MetricsAggregator({ intervalMs: 0 });
+    plain.record('x', 1);
+    expect(plain.flush()).not.toHaveProperty('sim_t');
+    await plain.close();
+  });
+
   it('writes no line for an interval with nothing recorded [MET-3]', async () => {
     const path = join(dir, 'empty.jsonl');
     const m = new MetricsAggregator({ path, intervalMs: 0 });
