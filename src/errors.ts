@@ -61,6 +61,8 @@ export const ErrorCode = {
   LIMIT_EXCEEDED: 'CASCADE_ERR_LIMIT_EXCEEDED',
   /** A gateway client's collab publish failed on the connector (a transport error). */
   PUBLISH_FAILED: 'CASCADE_ERR_PUBLISH_FAILED',
+  /** A metrics log (JSONL) has no line that `plot` or `analyze` can read. */
+  INVALID_METRICS_LOG: 'CASCADE_ERR_INVALID_METRICS_LOG',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -201,5 +203,23 @@ export class SubscribeRefusedError extends CascadeError {
 export class ShardFailedError extends CascadeError {
   constructor(shard: number, reason: string, options?: { cause?: unknown }) {
     super(ErrorCode.SHARD_FAILED, `shard ${shard} failed: ${reason}`, { shard, reason }, options);
+  }
+}
+
+/**
+ * A metrics log that `cascade plot` / `cascade analyze` cannot read: no line of it is a
+ * metrics line (`{"t":…,"metrics":{…}}`). `details.source` names the file.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidMetricsLogError('run.jsonl', 'no metrics line among 3 lines');
+ * ```
+ */
+export class InvalidMetricsLogError extends CascadeError {
+  constructor(source: string, reason: string) {
+    super(ErrorCode.INVALID_METRICS_LOG, `${source}: not a metrics log (${reason})`, {
+      source,
+      reason,
+    });
   }
 }

@@ -58,3 +58,4 @@ export type {
   FireflyRunObserver,
   FireflyRunSample,
 } from './experiments/firefly-run-observer.js';
+export * from './report/index.js';

@@ -8,6 +8,8 @@ import { register as registerDiag } from './diag.js';
 import { register as registerProfile } from './profile.js';
 import { register as registerBench } from './bench.js';
 import { register as registerDemo } from './demo.js';
+import { register as registerPlot } from './plot.js';
+import { register as registerAnalyze } from './analyze.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -17,4 +19,6 @@ export const commands: RegisterCommand[] = [
   registerProfile,
   registerBench,
   registerDemo,
+  registerPlot,
+  registerAnalyze,
 ];
