@@ -119,6 +119,60 @@ async function connect(url: string, n: number, raw: boolean): Promise<object> {
   };
 }
 
+/**
+ * Open `n` more connections at `rate` per second, each on its own schedule (not in bursts),
+ * while the others stay open; the time from each start to its `hello`; then close them.
+ */
+async function connectPaced(url: string, n: number, rate: number): Promise<object> {
+  const times: number[] = [];
+  const opened: WebSocket[] = [];
+  let failures = 0;
+  const t0 = now();
+  const all: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - now();
+    if (wait > 1) await new Promise((ok) => setTimeout(ok, wait));
+    all.push(
+      new Promise((ok) => {
+        const start = now();
+        const ws = new WebSocket(url, ['cascade.gateway.v1'], { perMessageDeflate: false });
+        opened.push(ws);
+        ws.once('message', () => {
+          times.push(now() - start); // the first message is the hello
+          ok();
+        });
+        ws.on('error', () => {
+          failures++;
+          ok();
+        });
+      }),
+    );
+  }
+  await Promise.all(all);
+  const seconds = (now() - t0) / 1000;
+  await Promise.all(
+    opened.map(
+      (ws) =>
+        new Promise<void>((ok) => {
+          if (ws.readyState === WebSocket.CLOSED) ok();
+          else {
+            ws.once('close', () => ok());
+            ws.close();
+          }
+        }),
+    ),
+  );
+  times.sort((a, b) => a - b);
+  return {
+    opened: times.length,
+    failures,
+    ratePerSec: n / seconds,
+    connectP50: percentile(times, 50),
+    connectP99: percentile(times, 99),
+  };
+}
+
 function request(c: Conn, message: object, reply: string): Promise<{ [k: string]: unknown }> {
   return new Promise((ok) => {
     c.onJson = (m) => {
@@ -135,6 +189,8 @@ async function handle(msg: { op: string; [k: string]: unknown }): Promise<object
   switch (msg.op) {
     case 'connect':
       return connect(msg.url as string, msg.n as number, msg.raw === true);
+    case 'connect-paced':
+      return connectPaced(msg.url as string, msg.n as number, msg.rate as number);
     case 'subscribe-events':
       await Promise.all(
         conns.map((c) =>

@@ -39,6 +39,8 @@ const usage: BenchUsage = {
     ['--fps <n>', 'state ticks per second (default 30)'],
     ['--seconds <n>', 'how long the viewers watch (default 3)'],
     ['--commands <n>', 'control commands sent one after another (default 300)'],
+    ['--connect-rate <n>', 'paced connects per second while the others stay open (default 500)'],
+    ['--paced <n>', 'connections opened at --connect-rate (default 1000)'],
     ['--json', 'print the result as JSON'],
   ],
 };
@@ -53,6 +55,8 @@ const values = parseBenchArgs(usage, {
     fps: { type: 'string' },
     seconds: { type: 'string' },
     commands: { type: 'string' },
+    'connect-rate': { type: 'string' },
+    paced: { type: 'string' },
     json: { type: 'boolean' },
   },
 });
@@ -67,6 +71,8 @@ const params = {
   fps: int('--fps', values.fps, 30),
   seconds: int('--seconds', values.seconds, 3),
   commands: int('--commands', values.commands, 300),
+  connectRate: int('--connect-rate', values['connect-rate'], 500),
+  paced: int('--paced', values.paced, 1000),
 };
 params.viewers = Math.min(params.viewers, params.connections);
 params.view = Math.min(params.view, params.grid);
@@ -237,7 +243,7 @@ async function main(): Promise<void> {
     commands: defineCommands({
       speed: { args: simulationCommands.speed, run: ({ x }) => (speed = x) },
     }),
-    limits: { ratePerSec: 1e6, burst: 1e6, maxConnections: params.connections + 10 },
+    limits: { ratePerSec: 1e6, burst: 1e6, maxConnections: params.connections + params.paced + 10 },
     heartbeatMs: 30_000,
   });
   const base = await settle();
@@ -256,6 +262,15 @@ async function main(): Promise<void> {
       heapBytes: (held.heap - base.heap) / conn.connected,
       rssBytes: (held.rss - base.rss) / conn.connected,
     };
+
+    log(`paced connects: ${params.paced} at ${params.connectRate}/s...`);
+    const paced = await clients.call<{
+      opened: number;
+      failures: number;
+      ratePerSec: number;
+      connectP50: number;
+      connectP99: number;
+    }>({ op: 'connect-paced', url, n: params.paced, rate: params.connectRate });
 
     log(`control: ${params.commands} commands...`);
     const control = await clients.call<{ ackP50: number; ackP99: number; refused: number }>({
@@ -324,6 +339,7 @@ async function main(): Promise<void> {
       params,
       machine,
       connections: { ...conn, perConnection },
+      paced,
       control,
       events,
       batched,
@@ -344,13 +360,14 @@ async function main(): Promise<void> {
         .join(' ')}`,
       `machine: ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, open files ${machine.openFilesSoft} soft / ${machine.openFilesHard} hard per process`,
       '',
-      'metric                                   gateway              gateway, batched     plain ws peer',
-      `connections held                         ${k(conn.connected).padEnd(42)}${k(pv.expected / params.events)}`,
-      `connect p50 / p99 (ms)                   ${`${f(conn.connectP50)} / ${f(conn.connectP99)}`.padEnd(42)}-`,
-      `server heap / rss per connection (KiB)   ${`${f(perConnection.heapBytes / 1024)} / ${f(perConnection.rssBytes / 1024)}`.padEnd(42)}-`,
-      `events delivered/s (all clients)         ${k(events.perSec).padEnd(21)}${k(batched.perSec).padEnd(21)}${k(peer.perSec)}`,
-      `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(21)}${`${f(batched.latencyP50)} / ${f(batched.latencyP99)}`.padEnd(21)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
-      `events delivered / expected              ${`${k(events.delivered)} / ${k(events.expected)}`.padEnd(21)}${`${k(batched.delivered)} / ${k(batched.expected)}`.padEnd(21)}${k(peer.delivered)} / ${k(peer.expected)}`,
+      'metric                                   gateway                gateway, batched       plain ws peer',
+      `connections held                         ${k(conn.connected).padEnd(46)}${k(pv.expected / params.events)}`,
+      `connect p50 / p99 (ms)                   ${`${f(conn.connectP50)} / ${f(conn.connectP99)}`.padEnd(46)}-`,
+      `${`connect p50 / p99 (ms), paced ${k(paced.ratePerSec)}/s`.padEnd(41)}${`${f(paced.connectP50)} / ${f(paced.connectP99)}`.padEnd(46)}-`,
+      `server heap / rss per connection (KiB)   ${`${f(perConnection.heapBytes / 1024)} / ${f(perConnection.rssBytes / 1024)}`.padEnd(46)}-`,
+      `events delivered/s (all clients)         ${k(events.perSec).padEnd(23)}${k(batched.perSec).padEnd(23)}${k(peer.perSec)}`,
+      `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(23)}${`${f(batched.latencyP50)} / ${f(batched.latencyP99)}`.padEnd(23)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
+      `events delivered / expected              ${`${k(events.delivered)} / ${k(events.expected)}`.padEnd(23)}${`${k(batched.delivered)} / ${k(batched.expected)}`.padEnd(23)}${k(peer.delivered)} / ${k(peer.expected)}`,
       `control ack p50 / p99 (ms)               ${f(control.ackP50, 2)} / ${f(control.ackP99, 2)}`,
       `state fps per viewer p50 (min)           ${f(state.fpsP50)} (${f(state.fpsMin)}) of ${params.fps}, ${params.viewers} viewers`,
       `state frame age p50 / p99 (ms)           ${f(state.ageP50)} / ${f(state.ageP99)}`,

@@ -30,6 +30,8 @@ describe('bench/gateway.ts', () => {
       '--fps',
       '--seconds',
       '--commands',
+      '--connect-rate',
+      '--paced',
       '--json',
     ]) {
       expect(r.stdout).toMatch(new RegExp(`^  ${option}\\b`, 'm'));
