@@ -1222,10 +1222,9 @@ export class Gateway {
             : this.#encoder.encode(g.view, s.lastView, vp, tick, time, base);
         g.frames.set(base, frame);
       }
-      if (s.lastView === null || s.lastView.length !== g.view.length) {
-        s.lastView = new Uint8Array(g.view.length);
-      }
-      s.lastView.set(g.view);
+      // A group's view is made new each tick and never written after: every viewer of it
+      // shares it as the base of its next delta instead of a copy of its own.
+      s.lastView = g.view;
       s.lastTick = tick;
       s.needsKey = false;
       s.inFlight = true;
