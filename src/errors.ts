@@ -63,6 +63,10 @@ export const ErrorCode = {
   PUBLISH_FAILED: 'CASCADE_ERR_PUBLISH_FAILED',
   /** A metrics log (JSONL) has no line that `plot` or `analyze` can read. */
   INVALID_METRICS_LOG: 'CASCADE_ERR_INVALID_METRICS_LOG',
+  /** An MqttConnector's first connection attempt failed (refused, timed out, CONNACK error). */
+  MQTT_CONNECT_FAILED: 'CASCADE_ERR_MQTT_CONNECT_FAILED',
+  /** An MqttConnector dropped a message from its full offline buffer; `details.topic`. */
+  OFFLINE_BUFFER_FULL: 'CASCADE_ERR_OFFLINE_BUFFER_FULL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

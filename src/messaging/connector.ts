@@ -25,6 +25,12 @@ export interface PublishOptions {
   qos?: QoS;
   /** Keep the message as the topic's retained message (an empty payload clears it). */
   retain?: boolean;
+  /**
+   * Seconds after which the broker drops the message, a retained one included (MQTT 5 message
+   * expiry). Connectors without it (in-process, MQTT 3.1.1) ignore it; a payload that must
+   * expire there says so itself (the control plane's `expiresAt`).
+   */
+  expirySeconds?: number;
 }
 
 /** A message handler; a returned promise that rejects is reported like a throw. [CON-5] */
@@ -69,6 +75,8 @@ export interface Connector {
  * - `PublishFailed`: a message could not be forwarded (worker uplink: not cloneable; bridge:
  *   the target connector refused it).
  * - `SubscribeFailed`: a subscription asked for over a bridge could not be made.
+ * - `ConnectionChanged`: a connector to a remote broker lost its connection, or got it back
+ *   (and subscribed again).
  */
 export type MessagingEvent =
   | {
@@ -89,6 +97,11 @@ export type MessagingEvent =
       readonly connector: string;
       readonly pattern: string;
       readonly error: unknown;
+    }
+  | {
+      readonly type: 'ConnectionChanged';
+      readonly connector: string;
+      readonly state: 'lost' | 'reconnected';
     };
 
 /**

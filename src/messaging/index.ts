@@ -1,6 +1,7 @@
 /**
  * The messaging layer (DESIGN.md §3): the Connector contract with MQTT topic semantics, the
- * in-process broker and its LocalBus connector, DirectChannel inboxes, and the worker uplink.
+ * in-process broker and its LocalBus connector, DirectChannel inboxes, the worker uplink, and
+ * the MQTT connector with the brokers it is tested against (embedded Aedes, Mosquitto).
  */
 export type {
   Connector,
@@ -39,3 +40,11 @@ export type {
   UplinkStats,
 } from './ipc-uplink.js';
 export { IpcUplinkConnector, bridgeUplink } from './ipc-uplink.js';
+export type { EncodedPayload, PayloadCodec } from './payload-codec.js';
+export { jsonCodec } from './payload-codec.js';
+export type { MqttConnectorOptions, MqttConnectorStats } from './mqtt-connector.js';
+export { MqttConnector, MqttConnectError, OfflineBufferFullError } from './mqtt-connector.js';
+export type { EmbeddedBrokerOptions } from './embedded-broker.js';
+export { EmbeddedBroker } from './embedded-broker.js';
+export type { MosquittoOptions } from './mosquitto-process.js';
+export { MosquittoProcess, freePort } from './mosquitto-process.js';
