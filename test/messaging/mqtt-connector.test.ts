@@ -166,7 +166,7 @@ describe('MqttConnector', () => {
     const restarted = broker.m.restart(); // kills first, then starts again
     await eventually(() => !a.online, 3000, 'connection lost');
     const outcomes = [1, 2, 3, 4, 5].map((i) =>
-      a.publish(`buf/${i}`, i, { qos: 1 }).then(
+      a.publish(`buf/${i}`, i, { qos: 1, retain: true }).then(
         () => 'sent',
         (e: { code?: string }) => e.code,
       ),
@@ -181,7 +181,8 @@ describe('MqttConnector', () => {
       'sent',
       'sent',
     ]);
-    await eventually(() => got.length === 3, 5000, 'buffered messages');
+    // Retained, so b gets them whether it subscribes again before or after a's flush.
+    await eventually(() => got.length === 3, 10_000, 'buffered messages');
     expect(got).toEqual([3, 4, 5]);
     expect(a.stats.offlineBuffered).toBe(0);
   });
