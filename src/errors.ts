@@ -21,12 +21,8 @@ export const ErrorCode = {
   TASK_FAILED: 'CASCADE_ERR_TASK_FAILED',
   /** A run or a wait was cancelled through an AbortSignal. */
   CANCELLED: 'CASCADE_ERR_CANCELLED',
-  /** A dependency was skipped or failed, so this task could not run. */
-  UPSTREAM_FAILED: 'CASCADE_ERR_UPSTREAM_FAILED',
   /** An operation on a closed channel, connector or scheduler. */
   CLOSED: 'CASCADE_ERR_CLOSED',
-  /** A wait ran out of time. */
-  TIMEOUT: 'CASCADE_ERR_TIMEOUT',
   /** A connector was used before `connect()` or after `disconnect()`. */
   NOT_CONNECTED: 'CASCADE_ERR_NOT_CONNECTED',
   /** A second receiver waited on a DirectChannel, which has exactly one receiver. */
@@ -43,9 +39,9 @@ export const ErrorCode = {
   FORBIDDEN: 'CASCADE_ERR_FORBIDDEN',
   /** A gateway client sent a text message that is not JSON, or a binary message. */
   BAD_JSON: 'CASCADE_ERR_BAD_JSON',
-  /** A gateway client sent a JSON message whose `type` the protocol does not know. */
+  /** A peer (gateway client, worker uplink) sent a message whose `type` the protocol lacks. */
   UNKNOWN_MESSAGE: 'CASCADE_ERR_UNKNOWN_MESSAGE',
-  /** A gateway client message of a known type breaks its schema. */
+  /** A peer's message (gateway client, worker uplink) of a known type breaks its schema. */
   INVALID_MESSAGE: 'CASCADE_ERR_INVALID_MESSAGE',
   /** A gateway client sent messages faster than its token bucket allows. */
   RATE_LIMITED: 'CASCADE_ERR_RATE_LIMITED',
@@ -162,16 +158,22 @@ export class ClosedError extends CascadeError {
 }
 
 /**
- * A wait ran out of time.
+ * A message from a peer that breaks a wire protocol: an unknown `type` (UNKNOWN_MESSAGE) or a
+ * known one with bad fields (INVALID_MESSAGE). Reported (an event, an error frame), never thrown
+ * into the event loop: bad input from the wire must not crash a process or a worker.
  *
  * @example
  * ```ts
- * throw new TimeoutError('recv', 100);
+ * new ProtocolError(ErrorCode.UNKNOWN_MESSAGE, 'uplink bridge', 'unknown message type "hello"');
  * ```
  */
-export class TimeoutError extends CascadeError {
-  constructor(what: string, timeoutMs: number) {
-    super(ErrorCode.TIMEOUT, `${what} timed out after ${timeoutMs} ms`, { what, timeoutMs });
+export class ProtocolError extends CascadeError {
+  constructor(
+    code: typeof ErrorCode.UNKNOWN_MESSAGE | typeof ErrorCode.INVALID_MESSAGE,
+    peer: string,
+    problem: string,
+  ) {
+    super(code, `${peer}: ${problem}`, { peer, problem });
   }
 }
 

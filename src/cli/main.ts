@@ -9,8 +9,9 @@
  * `diag headless`, `profile`) exit 0 on Ctrl+C: without `--duration` in a terminal, Ctrl+C is
  * the normal way to end the experiment, and `npm start` should not report it as a failure.
  *
- * [CLI-1] A reader that goes away (`cascade demo | head -1`: EPIPE on stdout) ends the process
- * quietly with exit code 0 (or the code already set), like a Unix filter: no stack trace.
+ * Invariants:
+ * - [CLI-1] A reader that goes away (`cascade demo | head -1`: EPIPE on stdout) ends the process
+ *   quietly with exit code 0 (or the code already set), like a Unix filter: no stack trace.
  */
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands/index.js';

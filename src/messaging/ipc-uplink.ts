@@ -17,7 +17,9 @@
  * - [UPL-3] A subscription's `ready` resolves once the bridge subscribed: messages published
  *   after it (by anyone) reach it; retained messages arrive before live ones [CON-4].
  * - [UPL-4] Bad input from the port (an unknown message, a bad topic) is counted and
- *   reported on the event bus, never thrown into the event loop.
+ *   reported on the event bus, never thrown into the event loop; a message that breaks the
+ *   wire protocol is reported as a ProtocolError (CASCADE_ERR_UNKNOWN_MESSAGE or
+ *   CASCADE_ERR_INVALID_MESSAGE).
  * - [UPL-5] A subscription the main side refuses or fails rejects `ready` with a
  *   SubscribeRefusedError (code CASCADE_ERR_SUBSCRIBE_REFUSED, the main side's error code in
  *   `details.remoteCode` when it had one), also reported as a SubscribeFailed event.
@@ -26,7 +28,13 @@
  * subfail | msg | closed`.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { ClosedError, InvalidArgumentError, SubscribeRefusedError } from '../errors.js';
+import {
+  ClosedError,
+  ErrorCode,
+  InvalidArgumentError,
+  ProtocolError,
+  SubscribeRefusedError,
+} from '../errors.js';
 import { EventBus } from '../runtime/event-bus.js';
 import type {
   Connector,
@@ -328,6 +336,18 @@ export class IpcUplinkConnector implements Connector {
       case 'closed':
         this.#closedByPeer();
         return;
+      default:
+        // [UPL-4] a main side of another version, or a stray post on the port
+        this.events.emit({
+          type: 'PublishFailed',
+          connector: this.name,
+          topic: '',
+          error: new ProtocolError(
+            ErrorCode.UNKNOWN_MESSAGE,
+            `uplink ${this.name}`,
+            `unknown message ${safeJson(m)}`,
+          ),
+        });
     }
   }
 
@@ -516,7 +536,11 @@ export function bridgeUplink(
         ) {
           fail(
             '(malformed batch)',
-            new TypeError('malformed uplink batch: expected topics[], payloads[], retain[]'),
+            new ProtocolError(
+              ErrorCode.INVALID_MESSAGE,
+              `uplink bridge ${name}`,
+              'malformed batch: expected topics[] (strings), payloads[] and retain[] of one length',
+            ),
           );
           post({ type: 'ack', count: Array.isArray(m.topics) ? m.topics.length : 0 });
           return;
@@ -534,7 +558,14 @@ export function bridgeUplink(
         dropAll();
         return;
       default:
-        fail('', new Error(`unknown uplink message ${JSON.stringify(raw)}`)); // [UPL-4]
+        fail(
+          '',
+          new ProtocolError(
+            ErrorCode.UNKNOWN_MESSAGE,
+            `uplink bridge ${name}`,
+            `unknown message ${safeJson(raw)}`,
+          ),
+        ); // [UPL-4]
     }
   };
 
@@ -558,4 +589,14 @@ export function bridgeUplink(
       port.close();
     },
   };
+}
+
+/** JSON of a value from the wire for an error message, whatever it is (cycles, BigInt). */
+function safeJson(value: unknown): string {
+  try {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  } catch {
+    return String(value);
+  }
 }

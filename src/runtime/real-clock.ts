@@ -14,7 +14,7 @@
  * - [RCK-3] When the machine cannot keep up, simulated time trails the target; `behindMs()`
  *   says by how much. Pausing, resuming or changing the speed restarts the pacing from where
  *   the simulation stands (the debt is forgiven, not caught up in a burst).
- * - [CLK-4] Before `begin()` the target is 0: set-up time is not run time.
+ * - Keeps [CLK-4]: before `begin()` the target is 0: set-up time is not run time.
  */
 import { performance } from 'node:perf_hooks';
 import { QueuedClock } from './queued-clock.js';

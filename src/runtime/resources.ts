@@ -3,11 +3,11 @@
  * scope and tears them down. See the spec layer's resource.ts for the contract ([RES-1..4]).
  *
  * Invariants:
- * - [RES-1] run scope: one setup per run (concurrent first uses share it), torn down by
+ * - Keeps [RES-1]: run scope: one setup per run (concurrent first uses share it), torn down by
  *   `close()`, which the engine calls when the run ends however it ends.
- * - [RES-2] task scope: `setUpFor` returns the attempt's teardowns; the executor runs them
+ * - Keeps [RES-2]: task scope: `setUpFor` returns the attempt's teardowns; the executor runs them
  *   right after the attempt.
- * - [RES-3] Teardowns run in reverse setup order; a throwing one is reported to `onError` and
+ * - Keeps [RES-3]: Teardowns run in reverse setup order; a throwing one is reported to `onError` and
  *   the rest still run.
  */
 import { BUILTIN_RESOURCES, isResourceSetup } from '../spec/resource.js';

@@ -2,6 +2,10 @@
  * A small, fast, seedable random number generator (sfc32, seeded through splitmix32).
  * The scheduler hands one to everything that needs randomness, so a seeded run repeats bit
  * for bit [SCH-4]. Not cryptographic.
+ *
+ * Invariants:
+ * - [RNG-1] A counter-based draw is a pure function of (seed, stream, counter): what an agent
+ *   draws does not depend on the order agents run in, nor on how a grid is cut into shards.
  */
 import type { Rng } from './clock.js';
 import { InvalidArgumentError } from '../errors.js';

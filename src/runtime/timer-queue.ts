@@ -20,9 +20,9 @@
  * re-armable timer still costs no allocation per arm (an entry is two array slots).
  *
  * Invariants:
- * - [CLK-2] a timer lands in the first tick at or after its deadline, so it never fires early;
+ * - Keeps [CLK-2]: a timer lands in the first tick at or after its deadline, so it never fires early;
  *   timers in one tick fire in the order they were (last) armed.
- * - [CLK-3] cancel makes the timer's entry stale; it never fires. Cancelling twice is a no-op.
+ * - Keeps [CLK-3]: cancel makes the timer's entry stale; it never fires. Cancelling twice is a no-op.
  */
 import type { TimerHandle } from './clock.js';
 

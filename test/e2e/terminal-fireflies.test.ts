@@ -3,7 +3,7 @@
  * runs the built CLI in a 100x40 pane. The tests wait until the grid and the status bar show,
  * then end the run by Ctrl+C or by `--duration`, and check that the terminal was given back
  * (normal screen, cursor visible), the summary is on the screen and the exit code is 0.
- * [LIVE-1][RUN-2][TERM-1]
+ * [LIVE-1][FRUN-2][TERM-1]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -17,7 +17,7 @@ import {
   bridgeUplink,
 } from '../../src/messaging/index.js';
 import { describeConnector, eventually } from './connector.conformance.js';
-import { CascadeError, ErrorCode, SubscribeRefusedError } from '../../src/errors.js';
+import { CascadeError, ErrorCode, ProtocolError, SubscribeRefusedError } from '../../src/errors.js';
 
 describeConnector('IpcUplinkConnector', async () => {
   const failures = new EventBus<MessagingEvent>();
@@ -280,6 +280,40 @@ describe('bridgeUplink with bad input from the port', () => {
     await eventually(() => got.length === 1);
     expect(got).toEqual(['still bridging']);
     expect(failed).toHaveLength(2);
+    for (const e of failed) {
+      expect(e.type === 'PublishFailed' && (e.error as CascadeError).code).toBe(
+        ErrorCode.INVALID_MESSAGE,
+      );
+    }
+    await worker.disconnect();
+    bridge.close();
+    await bus.disconnect();
+  });
+
+  it('reports a message of no known type with a coded ProtocolError, both ways [UPL-4]', async () => {
+    const broker = new LocalBroker();
+    const bus = new LocalBus({ broker });
+    await bus.connect();
+    const { port1, port2 } = new MessageChannel();
+    const bridge = bridgeUplink(port1, bus, { name: 'b1' });
+    const bridgeFailed: unknown[] = [];
+    bridge.events.on((e) => {
+      if (e.type === 'PublishFailed') bridgeFailed.push(e.error);
+    });
+    const worker = new IpcUplinkConnector({ port: port2 });
+    const workerFailed: unknown[] = [];
+    worker.events.on((e) => {
+      if (e.type === 'PublishFailed') workerFailed.push(e.error);
+    });
+    await worker.connect();
+    port2.postMessage({ type: 'hello', from: 'the future' }); // up, to the bridge
+    port1.postMessage({ type: 'greetings' }); // down, to the worker
+    await eventually(() => bridgeFailed.length === 1 && workerFailed.length === 1);
+    for (const error of [...bridgeFailed, ...workerFailed]) {
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).code).toBe(ErrorCode.UNKNOWN_MESSAGE);
+    }
+    expect((bridgeFailed[0] as ProtocolError).message).toContain('hello');
     await worker.disconnect();
     bridge.close();
     await bus.disconnect();

@@ -9,7 +9,7 @@ import { runFireflies } from '../../src/observatory/experiments/firefly-run.js';
 const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
 describe('runFireflies', () => {
-  it('on the virtual clock without a duration, advances until aborted [RUN-2]', async () => {
+  it('on the virtual clock without a duration, advances until aborted [FRUN-2]', async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
     const s = await runFireflies({

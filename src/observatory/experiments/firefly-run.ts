@@ -4,14 +4,14 @@
  * show the grid live (or print progress), stop on time or on abort, and summarise.
  *
  * Invariants:
- * - [RUN-1] The monitor samples on the experiment's own clock (a scheduler timer), so a seeded
+ * - [FRUN-1] The monitor samples on the experiment's own clock (a scheduler timer), so a seeded
  *   virtual-clock run reports the same R(t) every time.
- * - [RUN-2] Whatever ends the run (duration, abort, `q`, error), agents are stopped, the view
+ * - [FRUN-2] Whatever ends the run (duration, abort, `q`, error), agents are stopped, the view
  *   has restored the terminal and the metrics log is flushed and closed before this resolves.
- * - [RUN-3] `durationMs` is simulated time on both clocks: the run ends when every tick up to
+ * - [FRUN-3] `durationMs` is simulated time on both clocks: the run ends when every tick up to
  *   it has run, so a real-clock run that falls behind takes longer in wall time, never less
  *   simulated time (RealClock [RCK-1]).
- * - [RUN-4] A run that cannot keep its asked speed says so in the view, the progress line, the
+ * - [FRUN-4] A run that cannot keep its asked speed says so in the view, the progress line, the
  *   metrics log (`speed_achieved`, `behind_s`) and the summary (PaceMeter [PACE-2]).
  * - [RUN-5] The metrics log has one line per simulated second on the virtual clock (flushed
  *   from the R sample that ends it, so a seeded run logs the same `sim_t` values every time;
@@ -254,7 +254,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   try {
     summary = await run(options, observers);
   } catch (error) {
-    // the agents have stopped and the log is closed by now [RUN-2], [OBS-1]
+    // the agents have stopped and the log is closed by now [FRUN-2], [OBS-1]
     notify(observers, options.out, (o) => o.ended?.({ error }));
     throw error;
   }
@@ -302,7 +302,7 @@ async function run(
     metrics?.record('event_loop_lag_ms', ms);
   });
 
-  // [RUN-1] sample R on the experiment's clock
+  // [FRUN-1] sample R on the experiment's clock
   let sampling = true;
   // flashes/s over the last period: once synchronised, flashes come in bursts once a
   // period, and a shorter window would swing between 0 and N
@@ -391,7 +391,7 @@ async function run(
     const onProgress = viewDone === null ? options.onProgress : undefined;
     const meter = pace;
     everySecond = setInterval(() => {
-      // [RUN-4] the pace of the last second, for the view, the log and the progress line
+      // [FRUN-4] the pace of the last second, for the view, the log and the progress line
       const now = meter.sample();
       if (!Number.isNaN(now.achieved)) metrics?.record('speed_achieved', now.achieved);
       if (real) metrics?.record('behind_s', now.behindMs / 1000);
@@ -411,7 +411,7 @@ async function run(
       if (inner.signal.aborted) resolve();
       inner.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    // [RUN-3] simulated time on both clocks; a shard's failure ends the run [SHD-6]
+    // [FRUN-3] simulated time on both clocks; a shard's failure ends the run [SHD-6]
     if (durationMs !== undefined) {
       await Promise.race([exp.runUntil(durationMs), stopped, exp.failure]);
     } else if (real) await Promise.race([stopped, exp.failure]);

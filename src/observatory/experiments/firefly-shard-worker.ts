@@ -15,7 +15,7 @@
  * Invariants:
  * - [SHD-3] No shard starts round k + 1 before every shard finished round k (the barrier);
  *   border flashes of round k are read in round k + 1 only.
- * - [SHD-4] The ticks visited are the union of every shard's due ticks, visit requests and
+ * - [SHD-9] The ticks visited are the union of every shard's due ticks, visit requests and
  *   sample ticks, in order, the same on every shard.
  * - [SHD-5] A worker never blocks for good: every wait has a timeout and checks STOP.
  */
@@ -206,7 +206,7 @@ async function main(data: ShardWorkerData): Promise<void> {
     }
     await exp.scheduler.runUntil(t);
     if (t === nextSample) {
-      // [RUN-1] R at the end of tick t, from a copy: wait until the main thread has consumed
+      // [FRUN-1] R at the end of tick t, from a copy: wait until the main thread has consumed
       // the snapshot this slot held
       while (Atomics.load(ctl, CTL.SNAP_ACK) < snapSeq - 1) {
         if (!waitWhile(CTL.SNAP_ACK, Atomics.load(ctl, CTL.SNAP_ACK))) return finish();

@@ -2,10 +2,10 @@
  * SampleReservoir: keeps numeric samples for percentiles in bounded memory.
  *
  * Invariants:
- * - [RES-1] Up to `capacity` samples are all kept, so percentiles are exact; past it, a
+ * - [RSV-1] Up to `capacity` samples are all kept, so percentiles are exact; past it, a
  *   uniform random sample of `capacity` values is kept (Vitter's algorithm R), so memory stays
  *   bounded on runs of any length while count, min, max and mean stay exact.
- * - [RES-2] `percentile(p)` uses the nearest-rank method on the kept samples.
+ * - [RSV-2] `percentile(p)` uses the nearest-rank method on the kept samples.
  */
 
 /**
@@ -96,12 +96,12 @@ export class SampleReservoir {
       this.#samples[this.#kept++] = value;
       return;
     }
-    // [RES-1] algorithm R: replace a kept sample with probability capacity / count.
+    // [RSV-1] algorithm R: replace a kept sample with probability capacity / count.
     const j = Math.floor(this.#random() * this.#count);
     if (j < this.#capacity) this.#samples[j] = value;
   }
 
-  /** The `p`-th percentile of the kept samples (NaN when empty). [RES-2] */
+  /** The `p`-th percentile of the kept samples (NaN when empty). [RSV-2] */
   percentile(p: number): number {
     return percentileOf(this.#samples.slice(0, this.#kept), p);
   }

@@ -2,6 +2,10 @@
  * A static grid topology: a W x H torus where each cell's neighbours are its 8 Moore
  * neighbours, wrapping at the edges. Stored flat in an Int32Array (8 entries per cell), so a
  * million cells cost 32 MB and no per-cell objects [TOP-1].
+ *
+ * Invariants:
+ * - [TOP-1] Every cell has exactly 8 neighbours, its Moore neighbourhood on the torus, stored
+ *   flat (8 Int32 entries per cell), with no per-cell object.
  */
 import { InvalidArgumentError } from '../../errors.js';
 

@@ -121,7 +121,7 @@ describe('MetricsAggregator', () => {
   });
 });
 
-describe('SampleReservoir [RES-1][RES-2]', () => {
+describe('SampleReservoir [RSV-1][RSV-2]', () => {
   it('gives exact nearest-rank percentiles while under capacity', () => {
     const r = new SampleReservoir();
     for (let i = 1; i <= 1000; i++) r.add(i);
