@@ -59,3 +59,8 @@ export type {
   FireflyRunSample,
 } from './experiments/firefly-run-observer.js';
 export * from './report/index.js';
+export { FireflySession } from './experiments/firefly-session.js';
+export type {
+  FireflySessionOptions,
+  FireflySessionSummary,
+} from './experiments/firefly-session.js';

@@ -53,7 +53,7 @@ describe('runFireflies', () => {
     for (const ms of intervals.slice(0, -1)) expect(ms).toBeGreaterThan(900);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines[0]).toMatch(/^t=\d+\.\ds agents=100 R=/);
-    // [RUN-5] every line carries its simulated time, rising with the wall at about x10
+    // [SES-2] every line carries its simulated time, rising with the wall at about x10
     const simT = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
@@ -62,7 +62,7 @@ describe('runFireflies', () => {
     expect(simT.at(-1)).toBeGreaterThanOrEqual(35_000);
   });
 
-  it('on the virtual clock logs one line per simulated second, the same for the same seed [RUN-5]', async () => {
+  it('on the virtual clock logs one line per simulated second, the same for the same seed [SES-2]', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cascade-run-'));
     const run = async (name: string): Promise<Array<{ sim_t: number; r: number }>> => {
       const log = join(dir, name);

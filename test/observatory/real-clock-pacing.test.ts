@@ -1,7 +1,7 @@
 /**
  * The real clock paces the simulated timeline and never reshapes it [RCK-1, FLY-10, FRUN-3]:
  * with a seed and no outside input, a real-clock run gives the virtual-clock flash log at any
- * speed, also one the machine cannot keep up with, which then says so [FRUN-4, PACE-2].
+ * speed, also one the machine cannot keep up with, which then says so [SES-3, PACE-2].
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
@@ -53,7 +53,7 @@ describe('the real clock paces, never reshapes [RCK-1][FLY-10]', () => {
     }
     expect(atOne.summary.wallMs).toBeGreaterThanOrEqual(1_900); // paced to the wall
     expect(at50.summary.wallMs).toBeLessThan(1_500);
-    // [FRUN-4] falling behind is shown, never hidden
+    // [SES-3] falling behind is shown, never hidden
     expect(overloaded.summary.pace).not.toBeNull();
     expect(overloaded.summary.pace!.lagging).toBe(true);
     expect(overloaded.summary.pace!.asked).toBe(1e7);

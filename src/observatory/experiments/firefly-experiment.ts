@@ -169,7 +169,7 @@ export class FireflyExperiment implements FireflyRunTarget {
       seed: options.seed ?? 1,
       ...(options.speed !== undefined && { speed: options.speed }),
       beforeTick: () => {
-        this.#takeSample(); // R at the end of the tick before [FRUN-1]
+        this.#takeSample(); // R at the end of the tick before [SES-1]
         this.exchange.deliver(); // [PUL-1] pulses of the tick before, first
       },
     });
@@ -267,7 +267,7 @@ export class FireflyExperiment implements FireflyRunTarget {
 
   /**
    * Sample R every `everyMs` of simulated time through `untilMs`, on the experiment's clock (a
-   * timer) [FRUN-1]. Large grids on the real clock compute it in chunks between event-loop
+   * timer) [SES-1]. Large grids on the real clock compute it in chunks between event-loop
    * turns, from a copy of the telemetry, so it is still exactly R at the sample's time.
    */
   sampleOrder(everyMs: number, untilMs: number | undefined, onSample: OrderSampleHandler): void {

@@ -48,7 +48,7 @@ export interface FireflyRunTarget extends PacedRun {
   stats(): FireflyStats;
   /**
    * Sample R on the run's own clock every `everyMs` of simulated time, through `untilMs`
-   * (default: until stopped) [FRUN-1].
+   * (default: until stopped) [SES-1].
    */
   sampleOrder(everyMs: number, untilMs: number | undefined, onSample: OrderSampleHandler): void;
   /** R now, for a progress line (may be approximate while the run moves on). */

@@ -3,36 +3,34 @@
  * the experiment, sample the order parameter at a fixed simulated interval, record metrics,
  * show the grid live (or print progress), stop on time or on abort, and summarise.
  *
+ * The figures of a run (R samples, the rate window, metrics, pace, observers, the summary)
+ * are its {@link FireflySession}'s; this module composes the session with a target, the
+ * terminal view or progress lines, and the ways a run ends.
+ *
  * Invariants:
- * - [FRUN-1] The monitor samples on the experiment's own clock (a scheduler timer), so a seeded
- *   virtual-clock run reports the same R(t) every time.
  * - [FRUN-2] Whatever ends the run (duration, abort, `q`, error), agents are stopped, the view
  *   has restored the terminal and the metrics log is flushed and closed before this resolves.
  * - [FRUN-3] `durationMs` is simulated time on both clocks: the run ends when every tick up to
  *   it has run, so a real-clock run that falls behind takes longer in wall time, never less
  *   simulated time (RealClock [RCK-1]).
- * - [FRUN-4] A run that cannot keep its asked speed says so in the view, the progress line, the
- *   metrics log (`speed_achieved`, `behind_s`) and the summary (PaceMeter [PACE-2]).
- * - [RUN-5] The metrics log has one line per simulated second on the virtual clock (flushed
- *   from the R sample that ends it, so a seeded run logs the same `sim_t` values every time;
- *   one per sample when samples are further apart than a second) and one per wall second on
- *   the real clock; every line carries its simulated time `sim_t`.
+ * - The session's: R on the run's clock [SES-1], the metrics log's lines [SES-2], the pace
+ *   shown [SES-3]; the observers' [OBS-1], [OBS-2].
  */
 import { performance } from 'node:perf_hooks';
 import type { Writable } from 'node:stream';
 import { InvalidArgumentError } from '../../errors.js';
 import { MetricsAggregator, SampleReservoir } from '../metrics/index.js';
-import { PaceMeter } from '../metrics/pace-meter.js';
 import type { PaceSummary } from '../metrics/pace-meter.js';
 import { runLive, EventLoopLagSampler } from '../live/index.js';
 import type { KeyInput, LiveKey, LiveSummary } from '../live/index.js';
-import { brightnessAt, formatProgressLine } from '../render/index.js';
-import type { ColorMode, GridSource, GridStatus } from '../render/index.js';
+import { formatProgressLine } from '../render/index.js';
+import type { ColorMode } from '../render/index.js';
 import { FireflyExperiment } from './firefly-experiment.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats } from './firefly-run-target.js';
 import { ShardedFireflies } from './firefly-shards.js';
-import type { FireflyRunControl, FireflyRunObserver } from './firefly-run-observer.js';
+import type { FireflyRunObserver } from './firefly-run-observer.js';
+import { FireflySession } from './firefly-session.js';
 
 export interface FireflyRunOptions extends FireflyExperimentOptions {
   /** Simulated ms to run; undefined = until `signal` aborts. */
@@ -135,108 +133,6 @@ export function nextSpeed(speed: number, direction: 1 | -1): number {
   return speed;
 }
 
-/** Tracks flashes per simulated second between samples and feeds the status bar. */
-class FireflySource implements GridSource {
-  readonly width: number;
-  readonly height: number;
-  readonly periodMs: number;
-  readonly lastFlash: Float64Array;
-  /** The last R: a sample, or a fresh value for a progress line. */
-  r = 0;
-  flashesPerSec = 0;
-  pace: PaceMeter | undefined;
-  keys = false;
-  readonly #exp: FireflyRunTarget;
-
-  constructor(exp: FireflyRunTarget) {
-    this.#exp = exp;
-    this.width = exp.width;
-    this.height = exp.height;
-    this.periodMs = exp.periodMs;
-    this.lastFlash = exp.lastFlash;
-  }
-
-  now(): number {
-    return this.#exp.now();
-  }
-
-  status(): GridStatus {
-    const exp = this.#exp;
-    const status: GridStatus = {
-      agents: exp.agents,
-      r: this.r,
-      flashesPerSec: this.flashesPerSec,
-      nominalFlashesPerSec: (exp.agents * 1000) / exp.periodMs,
-      simTimeMs: exp.now(),
-      clock: exp.clockKind,
-      speed: exp.speed,
-      paused: exp.paused,
-      keys: this.keys,
-    };
-    const pace = this.pace?.current();
-    if (pace !== undefined) {
-      if (!Number.isNaN(pace.achieved)) status.achievedSpeed = pace.achieved;
-      if (exp.clockKind === 'real') {
-        status.behindMs = pace.behindMs;
-        status.lagging = pace.lagging;
-      }
-    }
-    return status;
-  }
-}
-
-/** What observers may read and steer: the run's target and the view's figures. [OBS-2] */
-function runControl(
-  exp: FireflyRunTarget,
-  source: FireflySource,
-  workers: number,
-): FireflyRunControl {
-  return {
-    width: exp.width,
-    height: exp.height,
-    agents: exp.agents,
-    periodMs: exp.periodMs,
-    seed: exp.seed,
-    clockKind: exp.clockKind,
-    workers,
-    now: () => exp.now(),
-    snapshot(out: Uint8Array): void {
-      const lastFlash = exp.lastFlash;
-      const now = exp.now();
-      const periodMs = exp.periodMs;
-      const n = Math.min(out.length, lastFlash.length);
-      for (let i = 0; i < n; i++)
-        out[i] = Math.round(brightnessAt(lastFlash[i], now, periodMs) * 255);
-    },
-    status: () => source.status(),
-    get paused() {
-      return exp.paused;
-    },
-    pause: () => exp.pause(),
-    resume: () => exp.resume(),
-    setSpeed: (speed) => exp.setSpeed(speed),
-    get limit() {
-      return exp.limit;
-    },
-    setLimit: (n) => exp.setLimit(n),
-  };
-}
-
-/** Call one observer method; an observer that throws is reported, never ends the run. [OBS-1] */
-function notify(
-  observers: readonly FireflyRunObserver[],
-  out: NodeJS.WritableStream | Writable,
-  call: (o: FireflyRunObserver) => void,
-): void {
-  for (const o of observers) {
-    try {
-      call(o);
-    } catch (error) {
-      out.write(`observer failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    }
-  }
-}
-
 /**
  * Run the firefly experiment to the end and summarise it.
  *
@@ -249,23 +145,6 @@ function notify(
  * ```
  */
 export async function runFireflies(options: FireflyRunOptions): Promise<FireflyRunSummary> {
-  const observers = options.observers ?? [];
-  let summary: FireflyRunSummary;
-  try {
-    summary = await run(options, observers);
-  } catch (error) {
-    // the agents have stopped and the log is closed by now [FRUN-2], [OBS-1]
-    notify(observers, options.out, (o) => o.ended?.({ error }));
-    throw error;
-  }
-  notify(observers, options.out, (o) => o.ended?.({ summary }));
-  return summary;
-}
-
-async function run(
-  options: FireflyRunOptions,
-  observers: readonly FireflyRunObserver[],
-): Promise<FireflyRunSummary> {
   const durationMs = options.durationMs;
   if (durationMs !== undefined && !(durationMs > 0 && Number.isFinite(durationMs))) {
     throw new InvalidArgumentError('duration', durationMs, 'must be a finite number > 0');
@@ -281,18 +160,44 @@ async function run(
     workers === 1
       ? new FireflyExperiment(options)
       : new ShardedFireflies({ ...options, workers, sampleEveryMs });
-  const source = new FireflySource(exp);
-  const real = exp.clockKind === 'real';
-  // [RUN-5] per wall second on the real clock, per simulated second on the virtual clock
+  // [SES-2] per wall second on the real clock, per simulated second on the virtual clock
   const metrics =
     options.logPath === undefined
       ? undefined
       : new MetricsAggregator({
           path: options.logPath,
-          intervalMs: real ? 1000 : 0,
+          intervalMs: exp.clockKind === 'real' ? 1000 : 0,
           simNow: () => exp.now(),
         });
-  let nextLogAt = 1000;
+  const session = new FireflySession(exp, {
+    workers,
+    ...(metrics !== undefined && { metrics }),
+    ...(options.observers !== undefined && { observers: options.observers }),
+    out: options.out,
+  });
+  let summary: FireflyRunSummary;
+  try {
+    summary = await run(options, session, metrics, sampleEveryMs);
+  } catch (error) {
+    // the agents have stopped and the log is closed by now [FRUN-2], [OBS-1]
+    session.notifyEnded({ error });
+    throw error;
+  }
+  session.notifyEnded({ summary });
+  return summary;
+}
+
+/** The run itself: start, show, end on time or on abort, stop, summarise. */
+async function run(
+  options: FireflyRunOptions,
+  session: FireflySession,
+  metrics: MetricsAggregator | undefined,
+  sampleEveryMs: number,
+): Promise<FireflyRunSummary> {
+  const exp = session.target;
+  const source = session.source;
+  const durationMs = options.durationMs;
+  const real = exp.clockKind === 'real';
   // Headless runs measure the event-loop lag here; with a view, runLive measures it (once).
   const lags = new SampleReservoir(); // whole run, bounded
   const recentLags = new SampleReservoir(4096); // since the last progress line
@@ -302,35 +207,10 @@ async function run(
     metrics?.record('event_loop_lag_ms', ms);
   });
 
-  // [FRUN-1] sample R on the experiment's clock
-  let sampling = true;
-  // flashes/s over the last period: once synchronised, flashes come in bursts once a
-  // period, and a shorter window would swing between 0 and N
-  const window: Array<[number, number]> = [[0, 0]];
-  const record = (t: number, r: number, flashes: number): void => {
-    if (!sampling) return;
-    exp.monitor.record(t, r);
-    source.r = r;
-    window.push([t, flashes]);
-    while (window.length > 2 && window[1][0] <= t - exp.periodMs) window.shift();
-    const [t0, f0] = window[0];
-    if (t > t0) source.flashesPerSec = ((flashes - f0) * 1000) / (t - t0);
-    metrics?.record('r_value', r);
-    metrics?.record('flashes_per_s', source.flashesPerSec);
-    if (!real && metrics !== undefined && t >= nextLogAt) {
-      metrics.flush(t); // [RUN-5]
-      nextLogAt = (Math.floor(t / 1000) + 1) * 1000;
-    }
-    if (observers.length > 0) {
-      const sample = { t: t / 1000, r, flashesPerSec: source.flashesPerSec };
-      notify(observers, options.out, (o) => o.sample?.(sample));
-    }
-  };
-
   const inner = new AbortController();
   let quit = false;
   const onAbort = (): void => {
-    sampling = false;
+    session.cancel();
     inner.abort();
     // stop the agents at once, also while a big grid is still starting ([FLY-8]); the
     // shutdown below awaits the same promise and surfaces any error
@@ -356,21 +236,12 @@ async function run(
   const wall0 = performance.now();
   let view: LiveSummary | null = null;
   let everySecond: NodeJS.Timeout | undefined;
-  let pace: PaceMeter | undefined;
-  let paceAtEnd: PaceSummary | null = null;
   try {
     if (exp.agents >= 100_000) {
       options.out.write(`starting ${exp.agents} agents (${exp.width}x${exp.height})...\n`);
     }
     await exp.start();
-    exp.monitor.sample(0);
-    pace = new PaceMeter(exp);
-    source.pace = pace;
-    if (observers.length > 0) {
-      const control = runControl(exp, source, workers);
-      notify(observers, options.out, (o) => o.started?.(control));
-    }
-    exp.sampleOrder(sampleEveryMs, durationMs, record);
+    session.begin(sampleEveryMs, durationMs); // [SES-1]
     if (options.visualize === false) lag.start();
     source.keys = options.keys !== undefined && options.visualize !== false && options.isTTY;
     const viewDone =
@@ -389,15 +260,10 @@ async function run(
             signal: inner.signal,
           });
     const onProgress = viewDone === null ? options.onProgress : undefined;
-    const meter = pace;
     everySecond = setInterval(() => {
-      // [FRUN-4] the pace of the last second, for the view, the log and the progress line
-      const now = meter.sample();
-      if (!Number.isNaN(now.achieved)) metrics?.record('speed_achieved', now.achieved);
-      if (real) metrics?.record('behind_s', now.behindMs / 1000);
+      // [SES-3] the pace of the last second, for the view, the log and the progress line
+      session.second(onProgress !== undefined && exp.agents <= 100_000);
       if (onProgress === undefined) return;
-      // a fresh R at the line's own time (a sample may not have fallen in this wall second)
-      if (exp.agents <= 100_000) source.r = exp.orderParameterNow();
       const lagP99 = recentLags.count === 0 ? undefined : recentLags.percentile(99);
       recentLags.reset();
       onProgress(
@@ -421,15 +287,13 @@ async function run(
         await Promise.race([exp.runUntil(exp.now() + exp.periodMs), exp.failure]);
       }
     }
-    sampling = false;
-    // the pace of the run, not of shutting a million agents down
-    if (real) paceAtEnd = pace.summary();
+    session.finish();
     lag.stop(); // the lag of shutting a million agents down is not the run's
     inner.abort();
     await exp.stop();
     if (viewDone !== null) view = await viewDone;
   } finally {
-    sampling = false;
+    session.cancel();
     options.signal.removeEventListener('abort', onAbort);
     if (everySecond !== undefined) clearInterval(everySecond);
     lag.stop();
@@ -438,36 +302,16 @@ async function run(
     await metrics?.close();
   }
   const wallMs = performance.now() - wall0;
-  const stats = exp.stats();
-  const simSec = stats.simTimeMs / 1000;
-  const finalR = exp.monitor.orderParameter(exp.now());
-  const reached = (x: number): number | null => {
-    const t = exp.monitor.firstTimeAbove(x);
-    return t === undefined ? null : t / 1000;
-  };
-  const summary: FireflyRunSummary = {
-    ...stats,
-    width: exp.width,
-    height: exp.height,
-    workers,
-    clock: exp.clockKind,
-    seed: exp.seed,
-    speed: exp.speed,
-    periodMs: exp.params.periodMs,
-    nudgeMs: exp.params.nudgeMs,
-    refractoryMs: exp.params.refractoryMs,
+  const figures = session.summary();
+  const simSec = figures.simTimeMs / 1000;
+  return {
+    ...figures,
     wallMs,
     simSecondsPerWallSecond: wallMs > 0 ? simSec / (wallMs / 1000) : 0,
-    flashesPerSec: simSec > 0 ? stats.flashes / simSec : 0,
-    expectedFlashesPerSec: (exp.agents * 1000) / exp.params.periodMs,
-    finalR,
-    rReached: { '0.5': reached(0.5), '0.8': reached(0.8), '0.9': reached(0.9) },
-    rSeries: exp.monitor.history.map((h) => [h.t / 1000, h.r]),
+    flashesPerSec: simSec > 0 ? figures.flashes / simSec : 0,
     eventLoopLagP99Ms: view?.eventLoopLagP99Ms ?? (lags.count === 0 ? 0 : lags.percentile(99)),
     eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
     cancelled: options.signal.aborted || quit,
-    pace: paceAtEnd,
   };
-  return summary;
 }

@@ -206,7 +206,7 @@ async function main(data: ShardWorkerData): Promise<void> {
     }
     await exp.scheduler.runUntil(t);
     if (t === nextSample) {
-      // [FRUN-1] R at the end of tick t, from a copy: wait until the main thread has consumed
+      // [SES-1] R at the end of tick t, from a copy: wait until the main thread has consumed
       // the snapshot this slot held
       while (Atomics.load(ctl, CTL.SNAP_ACK) < snapSeq - 1) {
         if (!waitWhile(CTL.SNAP_ACK, Atomics.load(ctl, CTL.SNAP_ACK))) return finish();
