@@ -4,6 +4,8 @@ import { FireflyExperiment } from '../../src/observatory/experiments/firefly-exp
 import { FLASH_TOPIC, type FlashMessage } from '../../src/observatory/agents/firefly-agent.js';
 import { LocalBroker, LocalBus } from '../../src/messaging/index.js';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { Engine } from '../../src/runtime/index.js';
+import { TorusTopology } from '../../src/observatory/model/topology.js';
 
 async function flashLog(
   seed: number,
@@ -122,5 +124,37 @@ describe('FireflyExperiment on the runtime path', () => {
       () => new FireflyExperiment({ width: 5, height: 5, periodMs: 1000, nudgeMs: 1000 }),
     ).toThrow(/nudge/);
     expect(() => new FireflyExperiment({ width: 5, height: 5, periodMs: -5 })).toThrow(/period/);
+  });
+});
+
+describe('FireflyExperiment composed from parts its caller hands in', () => {
+  it('runs its agents on a given engine and topology, with the flash log of its own', async () => {
+    const engine = new Engine();
+    const topology = new TorusTopology(12, 12);
+    const h = createHash('sha256');
+    const exp = new FireflyExperiment({
+      width: 12,
+      height: 12,
+      clock: 'virtual',
+      seed: 3,
+      engine,
+      topology,
+      onFlash: (id, t) => h.update(`${id}:${t}\n`),
+    });
+    expect(exp.engine).toBe(engine);
+    expect(exp.topology).toBe(topology);
+    await exp.start();
+    await exp.runUntil(20_000);
+    await exp.stop();
+    expect(h.digest('hex')).toBe((await flashLog(3, 12, 20_000)).hash);
+  });
+
+  it('refuses a topology of another size, and an engine together with a limit', () => {
+    expect(
+      () => new FireflyExperiment({ width: 12, height: 12, topology: new TorusTopology(10, 12) }),
+    ).toThrow(/topology.*must match the grid \(12x12\)/);
+    expect(
+      () => new FireflyExperiment({ width: 12, height: 12, engine: new Engine(), limit: 4 }),
+    ).toThrow(InvalidArgumentError);
   });
 });

@@ -57,6 +57,13 @@ export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
   limit?: number;
   /** Where flashes are published (default: a LocalBus on a new broker of its own). */
   bus?: Connector;
+  /**
+   * The engine the agents run on (default: a new one). With `limit`, the experiment makes its
+   * own (the limit is a resource manager of the engine's): give one or the other.
+   */
+  engine?: Engine;
+  /** The torus (default: a new `TorusTopology(width, height)`); must match the grid's size. */
+  topology?: TorusTopology;
   /** Publish each flash on the bus (default true). */
   publishFlashes?: boolean;
   /** Fraction of pulses also published to `debug/sample/<agent>` (default 0). */
@@ -131,7 +138,24 @@ export class FireflyExperiment implements FireflyRunTarget {
 
   constructor(options: FireflyExperimentOptions) {
     this.params = resolveModelParams(options);
-    this.topology = new TorusTopology(options.width, options.height);
+    if (
+      options.topology !== undefined &&
+      (options.topology.width !== options.width || options.topology.height !== options.height)
+    ) {
+      throw new InvalidArgumentError(
+        'topology',
+        `${options.topology.width}x${options.topology.height}`,
+        `must match the grid (${options.width}x${options.height})`,
+      );
+    }
+    if (options.engine !== undefined && options.limit !== undefined) {
+      throw new InvalidArgumentError(
+        'engine',
+        'with limit',
+        'give either an engine or a limit (the experiment makes the engine that enforces it)',
+      );
+    }
+    this.topology = options.topology ?? new TorusTopology(options.width, options.height);
     this.width = options.width;
     this.height = options.height;
     this.agents = this.topology.size;
@@ -180,9 +204,11 @@ export class FireflyExperiment implements FireflyRunTarget {
     this.#limit = limit;
     this.resourceManager =
       limit === undefined ? undefined : new ResourceManager({ cpu_slot: limit });
-    this.engine = new Engine(
-      this.resourceManager === undefined ? {} : { resourceManager: this.resourceManager },
-    );
+    this.engine =
+      options.engine ??
+      new Engine(
+        this.resourceManager === undefined ? {} : { resourceManager: this.resourceManager },
+      );
 
     const clock = this.scheduler.clock;
     const seed = this.scheduler.seed;
