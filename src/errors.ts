@@ -63,6 +63,8 @@ export const ErrorCode = {
   MQTT_CONNECT_FAILED: 'CASCADE_ERR_MQTT_CONNECT_FAILED',
   /** An MqttConnector dropped a message from its full offline buffer; `details.topic`. */
   OFFLINE_BUFFER_FULL: 'CASCADE_ERR_OFFLINE_BUFFER_FULL',
+  /** A control-plane constraint, scope or command breaks its rules; `details.reason`. */
+  INVALID_CONSTRAINT: 'CASCADE_ERR_INVALID_CONSTRAINT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -11,6 +11,8 @@
  *   handler returned from is acknowledged and broadcast as a `command-applied` event.
  */
 import { z } from 'zod';
+import type { ConstraintSet } from '../runtime/constraint-set.js';
+import type { ControlCommand } from '../runtime/control-command.js';
 
 /** Who sent a command, passed to the handler. */
 export interface CommandContext {
@@ -84,3 +86,53 @@ export const simulationCommands = {
   limit: z.strictObject({ n: z.number().int().min(1) }),
   rate: z.strictObject({ perSec: z.number().positive().finite() }),
 } as const;
+
+const scopeArg = z.string().min(1).default('global');
+const ttlArg = z.number().positive().finite().optional();
+
+/**
+ * Argument schemas of the control plane's commands (the runtime's `ControlCommand` model):
+ * `pause {scope?, ttlSeconds?}`, `resume {scope?}`, `limit {scope?, concurrency?, perSec?,
+ * burst?, ttlSeconds?}` (null removes one) and `clear {scope?}`; scope defaults to `global`.
+ *
+ * @example
+ * ```ts
+ * constraintCommandSchemas.limit.safeParse({ concurrency: 0 }).success; // false
+ * ```
+ */
+export const constraintCommandSchemas = {
+  pause: z.strictObject({ scope: scopeArg, ttlSeconds: ttlArg }),
+  resume: z.strictObject({ scope: scopeArg }),
+  limit: z.strictObject({
+    scope: scopeArg,
+    concurrency: z.number().int().min(1).nullable().optional(),
+    perSec: z.number().positive().finite().nullable().optional(),
+    burst: z.number().min(1).finite().optional(),
+    ttlSeconds: ttlArg,
+  }),
+  clear: z.strictObject({ scope: scopeArg }),
+} as const;
+
+/**
+ * A {@link CommandHandler} that applies the control plane's commands to a ConstraintSet: the
+ * gateway's control stream and the MQTT topics then steer a run through one model. A command
+ * the model refuses (a bad scope, a `limit` naming nothing) throws, so it is a `nack` and
+ * nothing changes [CMD-2]. Returns the constraints in force.
+ *
+ * @example
+ * ```ts
+ * new Gateway({ port: 0, auth: { mode: 'none' }, commands: constraintCommands(constraints) });
+ * ```
+ */
+export function constraintCommands(set: ConstraintSet): CommandHandler {
+  const apply = (cmd: ControlCommand): unknown => {
+    set.applyCommand(cmd);
+    return { constraints: set.list() };
+  };
+  return defineCommands({
+    pause: { args: constraintCommandSchemas.pause, run: (a) => apply({ type: 'pause', ...a }) },
+    resume: { args: constraintCommandSchemas.resume, run: (a) => apply({ type: 'resume', ...a }) },
+    limit: { args: constraintCommandSchemas.limit, run: (a) => apply({ type: 'limit', ...a }) },
+    clear: { args: constraintCommandSchemas.clear, run: (a) => apply({ type: 'clear', ...a }) },
+  });
+}

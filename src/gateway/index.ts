@@ -23,7 +23,12 @@ export {
   patternCovers,
 } from './auth.js';
 export type { CommandContext, CommandHandler, CommandSpec } from './commands.js';
-export { defineCommands, simulationCommands } from './commands.js';
+export {
+  constraintCommandSchemas,
+  constraintCommands,
+  defineCommands,
+  simulationCommands,
+} from './commands.js';
 export type { EventRange } from './event-log.js';
 export { EventLog } from './event-log.js';
 export type {

@@ -41,11 +41,13 @@ import { vmLoop, vmSpawn } from './vm.js';
 import type { VmLoopOptions } from './vm.js';
 import type { RunContext } from './run-context.js';
 import type { Clock } from './clock.js';
+import { ConstraintSet } from './constraint-set.js';
+import type { ConstraintGate } from './constraint-gate.js';
 
 /**
  * The part of a messaging Connector the engine uses (structurally compatible with
- * `cascade/messaging`'s Connector): it listens on `cascade/constraints/<resource>` for a
- * number and applies it with `resourceManager.updateResource(resource, number)`.
+ * `cascade/messaging`'s Connector): its ConstraintSet listens on `cascade/constraints/#` for
+ * the control plane's constraints (constraint.ts).
  */
 export interface EngineConnector {
   subscribe(
@@ -62,8 +64,16 @@ export interface EngineOptions {
   executor?: Executor;
   /** Where events go (default: a new EventBus; read it back as `engine.bus`). */
   bus?: EventBus<EngineEvent>;
-  /** Optional: constraint updates arrive on `cascade/constraints/<resource>`. */
+  /**
+   * Optional: the control plane's constraints arrive on `cascade/constraints/#` of this
+   * connector and are applied to `constraints` (an engine-owned set if not given).
+   */
   connector?: EngineConnector;
+  /**
+   * The control plane's constraints (pause, concurrency, rate per scope) every task attempt
+   * and VM iteration passes; share one set between engines for limits across them.
+   */
+  constraints?: ConstraintSet;
   /** Share one manager between engines for a global limit. Excludes `systemResources`. */
   resourceManager?: ResourceManager;
   /** Capacity of the engine's own manager (default `{ cpu_slot: availableParallelism() }`). */
@@ -86,12 +96,16 @@ export interface RunOptions {
   vm?: boolean;
   /** Abort to cancel the run. */
   signal?: AbortSignal;
+  /** The agent group of the run's tasks: constraints on scope `group:NAME` apply to them. */
+  group?: string;
 }
 
 /** Options of {@link Engine.spawn}. */
 export interface SpawnOptions {
   /** Abort to cancel the agent: it ends with a CancelledError (to `onError`). */
   signal?: AbortSignal;
+  /** The agent group: constraints on scope `group:NAME` apply to it. */
+  group?: string;
   /** Called with the agent's value when its run ends. One function may serve every agent. */
   onValue?: (value: unknown) => void;
   /**
@@ -133,6 +147,11 @@ export class Engine {
   /** The options of every lean VM run without constraints or signal, made on first use. */
   #leanOptions: VmLoopOptions | null = null;
   readonly #connector: EngineConnector | undefined;
+  readonly #constraints: ConstraintSet | null;
+  readonly #ownsConstraints: boolean;
+  readonly #gate: ConstraintGate | null;
+  /** Lean VM options per task name and group, when there is a gate. */
+  readonly #leanGated = new Map<string, VmLoopOptions>();
   #subscription: { unsubscribe(): void } | null = null;
   readonly #prefix = randomUUID().slice(0, 8);
   #runs = 0;
@@ -154,6 +173,9 @@ export class Engine {
     this.#cache = options.cache ?? new MemoryCache();
     this.#clock = options.clock;
     this.#connector = options.connector;
+    this.#ownsConstraints = options.constraints === undefined && options.connector !== undefined;
+    this.#constraints = options.constraints ?? (this.#ownsConstraints ? new ConstraintSet() : null);
+    this.#gate = this.#constraints?.gate ?? null;
     const every = options.yieldEvery ?? 1024;
     if (!Number.isInteger(every) || every < 1) {
       throw new InvalidArgumentError('yieldEvery', every, 'must be an integer >= 1');
@@ -170,6 +192,11 @@ export class Engine {
   /** The engine's resource manager (possibly shared with other engines). */
   get resourceManager(): ResourceManager {
     return this.#rm;
+  }
+
+  /** The control plane's constraints this engine applies, or null. */
+  get constraints(): ConstraintSet | null {
+    return this.#constraints;
   }
 
   /** The engine's memory cache. */
@@ -193,10 +220,14 @@ export class Engine {
     return this;
   }
 
-  /** Stop listening to the connector (if any). Runs in progress are not affected. */
+  /**
+   * Stop listening to the connector (if any); close the constraint set if the engine made it.
+   * Runs in progress are not affected.
+   */
   close(): void {
     this.#subscription?.unsubscribe();
     this.#subscription = null;
+    if (this.#ownsConstraints) this.#constraints?.close();
   }
 
   /**
@@ -253,14 +284,17 @@ export class Engine {
     const onError = options.onError ?? RETHROW;
     const injects = vmFastPathInjects(target);
     if (injects === null || !this.#isLean(target, injects)) {
-      this.run(target, { vm: true, signal: options.signal }).then(onValue, onError);
+      this.run(target, { vm: true, signal: options.signal, group: options.group }).then(
+        onValue,
+        onError,
+      );
       return;
     }
     this.#listenOnce();
     vmSpawn(
       target.task!,
       target.args,
-      this.#leanVmOptions(target, options.signal),
+      this.#leanVmOptions(target, options.signal, options.group ?? null),
       onValue,
       onError,
     );
@@ -301,6 +335,8 @@ export class Engine {
         params,
         bus,
         resourceManager: this.#rm,
+        gate: this.#gate,
+        group: options.group ?? null,
         cache: this.#cache,
         hasher: this.#hasher,
         resources,
@@ -323,26 +359,50 @@ export class Engine {
    * async frame around it. A million agents each hold only their fiber while they wait.
    */
   #runVmLean(target: LazyResult<unknown>, options: RunOptions): Promise<unknown> {
-    return vmLoop(target.task!, target.args, null, this.#leanVmOptions(target, options.signal));
+    return vmLoop(
+      target.task!,
+      target.args,
+      null,
+      this.#leanVmOptions(target, options.signal, options.group ?? null),
+    );
   }
 
   /** The options of a lean VM run: one shared object when it has no constraints or signal. */
-  #leanVmOptions(target: LazyResult<unknown>, signal: AbortSignal | undefined): VmLoopOptions {
+  #leanVmOptions(
+    target: LazyResult<unknown>,
+    signal: AbortSignal | undefined,
+    group: string | null,
+  ): VmLoopOptions {
     // the fiber keeps its options: one object for every such run, not one per agent
     if (target.constraints === null && signal === undefined) {
-      return (this.#leanOptions ??= this.#vmOptions());
+      if (this.#gate === null) return (this.#leanOptions ??= this.#vmOptions());
+      const name = target.task!.name;
+      const id = group === null ? name : `${name}\u0000${group}`;
+      let o = this.#leanGated.get(id);
+      if (o === undefined) {
+        o = this.#vmOptions(null, undefined, this.#vmError, this.#gate.key(name, group));
+        this.#leanGated.set(id, o);
+      }
+      return o;
     }
-    return this.#vmOptions(target.constraints, signal);
+    return this.#vmOptions(
+      target.constraints,
+      signal,
+      this.#vmError,
+      this.#gate?.key(target.task!.name, group) ?? null,
+    );
   }
 
   #vmOptions(
     constraints: ResourceRequest | null = null,
     signal: AbortSignal | undefined = undefined,
     mapError: VmLoopOptions['mapError'] | null = this.#vmError,
+    gateKey: VmLoopOptions['gateKey'] = null,
   ): VmLoopOptions {
     return {
       resourceManager: this.#rm,
       constraints,
+      gateKey,
       signal,
       yieldEvery: this.#yieldEvery,
       ...(mapError !== null && { mapError }),
@@ -386,7 +446,12 @@ export class Engine {
         signal: signal ?? new AbortController().signal,
         sleep: this.#sleep,
       };
-      const vmOptions = this.#vmOptions(target.constraints, signal, null);
+      const vmOptions = this.#vmOptions(
+        target.constraints,
+        signal,
+        null,
+        this.#gate?.key(def.name, options.group ?? null) ?? null,
+      );
       // [ATT-1..5] the same attempts as a graph node's
       return await runAttempts(scope, def.name, nodeId, target.retry, async (attempt) => {
         const started = attemptStarted(scope, def.name, nodeId, attempt);
@@ -440,15 +505,7 @@ export class Engine {
   }
 
   #listen(): void {
-    this.#subscription = this.#connector!.subscribe('cascade/constraints/+', (topic, payload) => {
-      const name = topic.slice('cascade/constraints/'.length);
-      const amount = typeof payload === 'number' ? payload : Number(String(payload));
-      try {
-        this.#rm.updateResource(name, amount);
-      } catch (e) {
-        warn(e);
-      }
-    });
+    this.#subscription = this.#constraints!.attach(this.#connector!);
   }
 }
 

@@ -16,7 +16,10 @@
  *   whatever its outcome.
  * - [EXE-6] Readiness propagates through a work list, not recursion: a 10,000-long chain of
  *   skips cannot overflow the stack.
+ * - [EXE-7] With a constraint gate, every attempt enters it (waiting while paused or limited,
+ *   never failing for it) before it takes its resources, and leaves it when it ends. [GATE-2]
  */
+import type { GateKey } from './constraint-gate.js';
 import { substitute, type LazyValues } from '../graph/scan-args.js';
 import type { Graph, GraphNode } from '../graph/graph.js';
 import { TailCall } from '../spec/tail-call.js';
@@ -275,6 +278,7 @@ class GraphRun {
     const bus = run.bus;
     let injected = null;
     let held = false;
+    let gated: GateKey | null = null;
     let started = -1;
     if (only && run.signal.aborted) throw cancelledBy(run.signal);
     try {
@@ -312,6 +316,23 @@ class GraphRun {
           if (await fileExists(path)) return this.#cached(def.name, nodeId, attempt, path);
         }
       }
+      const gateKey = run.gate === null ? null : run.gate.key(def.name, run.group);
+      if (gateKey !== null) {
+        // [EXE-7] the control plane's constraints before the task's own resources
+        if (!gateKey.tryEnter()) {
+          if (bus.hasSubscribers) {
+            bus.emit({
+              type: 'TaskBlocked',
+              runId: run.runId,
+              taskName: def.name,
+              nodeId,
+              reason: 'waiting at the constraint gate (paused or limited)',
+            });
+          }
+          await gateKey.enter(run.signal);
+        }
+        gated = gateKey;
+      }
       const req = lazy.constraints;
       if (req !== null) {
         if (!run.resourceManager.tryAcquire(req)) {
@@ -347,9 +368,14 @@ class GraphRun {
           held = false;
           this.#release(req!, def.name, nodeId);
         }
+        if (gated !== null) {
+          gated.leave();
+          gated = null;
+        }
         value = await vmLoop(def, callArgs, value, {
           resourceManager: run.resourceManager,
           constraints: req,
+          gateKey,
           signal: run.signal,
           yieldEvery: run.yieldEvery,
         });
@@ -365,6 +391,7 @@ class GraphRun {
     } finally {
       // [EXE-5]
       if (held) this.#release(lazy.constraints!, def.name, nodeId);
+      gated?.leave();
       if (injected !== null) await runTeardowns(injected.teardowns, warn);
     }
   }

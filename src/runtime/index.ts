@@ -24,3 +24,21 @@ export { TimerQueue, Timer } from './timer-queue.js';
 export { SeededRng, counterUniform } from './rng.js';
 export { ReadyQueue, defaultReadyQueue } from './ready-queue.js';
 export type { ReadyQueueOptions } from './ready-queue.js';
+export {
+  CONSTRAINT_KINDS,
+  CONSTRAINT_PREFIX,
+  InvalidConstraintError,
+  constraintPayload,
+  constraintTopic,
+  describeConstraint,
+  parseConstraint,
+  parseScope,
+  topicConstraint,
+} from './constraint.js';
+export type { Constraint, ConstraintKind, ConstraintScope } from './constraint.js';
+export { ConstraintSet } from './constraint-set.js';
+export type { ConstraintEvent, ConstraintSetOptions, ConstraintSource } from './constraint-set.js';
+export { ConstraintGate, GateKey } from './constraint-gate.js';
+export type { GateSource } from './constraint-gate.js';
+export { controlConstraints, controlMessages } from './control-command.js';
+export type { ConstraintChange, ControlCommand, ControlMessage } from './control-command.js';

@@ -12,6 +12,7 @@
 import type { EventBus } from './event-bus.js';
 import type { EngineEvent } from './events.js';
 import type { ResourceManager } from './resource-manager.js';
+import type { ConstraintGate } from './constraint-gate.js';
 import type { MemoryCache } from './cache.js';
 import type { RunResources } from './resources.js';
 import type { StructuralHasher } from '../graph/structural-hash.js';
@@ -26,6 +27,10 @@ export interface RunContext {
   readonly params: Readonly<Record<string, unknown>>;
   readonly bus: EventBus<EngineEvent>;
   readonly resourceManager: ResourceManager;
+  /** The control plane's gate every task attempt passes, or null without constraints. */
+  readonly gate: ConstraintGate | null;
+  /** The agent group of this run (scope `group:NAME`), or null. */
+  readonly group: string | null;
   readonly cache: MemoryCache;
   readonly hasher: StructuralHasher;
   readonly resources: RunResources;

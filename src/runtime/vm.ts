@@ -18,6 +18,10 @@
  * - [VM-4] Constraints, when given, are acquired before and released after every iteration
  *   through the manager's sync fast path; the loop waits only when it has to. A parked fiber
  *   holds no constraint: the slot is given back when the step returns its Wait.
+ * - [VM-7] With a constraint gate (`gateKey`), every iteration enters it first and leaves it
+ *   when the step returns, like the constraints of [VM-4]: a pause, a concurrency or a rate
+ *   limit set while the agent runs applies from its next iteration; a paused agent waits,
+ *   holding nothing, and goes on when the pause is removed. [GATE-2]
  * - [VM-5] An aborted signal stops the loop before the next iteration with CancelledError, and
  *   at once when the fiber is parked. [WAIT-3]
  * - [VM-6] A `Wait` result parks the fiber until its source is ready or its deadline passes,
@@ -28,6 +32,7 @@ import { Wait } from '../spec/wait.js';
 import type { Waker, WaitClock, WaitSource } from '../spec/wait.js';
 import type { TaskDef } from '../spec/lazy-result.js';
 import type { ResourceManager, ResourceRequest } from './resource-manager.js';
+import type { GateKey } from './constraint-gate.js';
 import type { RearmableTimer } from './clock.js';
 import { QueuedClock } from './queued-clock.js';
 import { Timer } from './timer-queue.js';
@@ -42,6 +47,8 @@ export interface VmLoopOptions {
   readonly resourceManager: ResourceManager;
   /** Acquired around each iteration, or null. [VM-4] */
   readonly constraints: ResourceRequest | null;
+  /** The control plane's gate, entered before each iteration and left after it. [VM-7] */
+  readonly gateKey?: GateKey | null;
   readonly signal: AbortSignal | undefined;
   /** Iterations between two yields to the event loop. [VM-3] */
   readonly yieldEvery: number;
@@ -108,11 +115,12 @@ function fiberTimerFired(this: Timer): void {
   (this as VmFiber).timerFired();
 }
 
-/** Bits of a fiber's `#state`: four flags in one small integer, not four boolean fields. */
+/** Bits of a fiber's `#state`: five flags in one small integer, not four boolean fields. */
 const SINGLE = 1; // the task takes exactly one argument, kept in `#single`
 const DONE = 2; // the run has ended
 const HELD = 4; // constraints held by the iteration in progress [VM-4]
 const TIMER_ARMED = 8; // parked with a deadline: its timer is armed
+const GATED = 16; // inside the constraint gate for the iteration in progress [VM-7]
 
 /**
  * What a fiber needs only off the hot path: the timer of a wait on a clock that is not a
@@ -127,6 +135,7 @@ class FiberRare {
   resume: (() => void) | null = null;
   onValue: ((value: unknown) => void) | null = null;
   onAcquired: (() => void) | null = null;
+  onGated: (() => void) | null = null;
   onError: ((error: unknown) => void) | null = null;
   onAbort: (() => void) | null = null;
 }
@@ -144,7 +153,7 @@ class VmFiber extends Timer implements Waker {
   #fn: Callable;
   /** `#args[0]` when the task takes exactly one argument (an agent's state). */
   #single: unknown = undefined;
-  /** SINGLE | DONE | HELD | TIMER_ARMED. */
+  /** SINGLE | DONE | HELD | TIMER_ARMED | GATED. */
   #state = 0;
   #budget: number;
   /** Where the fiber is parked: a source, or only its timer (TIMER_ARMED). */
@@ -248,6 +257,19 @@ class VmFiber extends Timer implements Waker {
         if (signal !== undefined && signal.aborted) {
           this.#cancel();
           return;
+        }
+        const gate = this.#options.gateKey;
+        if (gate != null && (this.#state & GATED) === 0) {
+          if (!gate.tryEnter()) {
+            const rare = this.#rareState();
+            rare.onGated ??= () => {
+              this.#state |= GATED;
+              this.#loop(null);
+            };
+            gate.enter(signal).then(rare.onGated, this.#failCallback()); // [VM-7]
+            return;
+          }
+          this.#state |= GATED;
         }
         const req = this.#req;
         if (req !== null && (this.#state & HELD) === 0) {
@@ -401,9 +423,10 @@ class VmFiber extends Timer implements Waker {
 
   #release(): void {
     const state = this.#state;
-    if ((state & HELD) === 0) return;
-    this.#state = state & ~HELD;
-    this.#options.resourceManager.release(this.#req!);
+    if ((state & (HELD | GATED)) === 0) return;
+    this.#state = state & ~(HELD | GATED);
+    if ((state & HELD) !== 0) this.#options.resourceManager.release(this.#req!);
+    if ((state & GATED) !== 0) this.#options.gateKey!.leave(); // [VM-7]
   }
 
   /** Leave no listener, timer or parked waker behind. */

@@ -150,10 +150,16 @@ describe('Engine.run', () => {
     await control.connect();
     const engine = new Engine({ connector: engineSide, systemResources: { cpu_slot: 1 } });
     await engine.run(task(() => 1)()); // the engine subscribes on its first run
-    await control.publish('cascade/constraints/gpu', 2);
-    expect(engine.resourceManager.capacity).toEqual({ cpu_slot: 1, gpu: 2 });
+    const topic = 'cascade/constraints/global/concurrency';
+    await control.publish(topic, { kind: 'concurrency', limit: 2 });
+    expect(engine.constraints?.list()).toEqual([
+      { scope: 'global', kind: 'concurrency', limit: 2 },
+    ]);
     engine.close();
-    await control.publish('cascade/constraints/gpu', 5);
-    expect(engine.resourceManager.capacity).toEqual({ cpu_slot: 1, gpu: 2 });
+    await control.publish(topic, { kind: 'concurrency', limit: 5 });
+    expect(engine.constraints?.list()).toEqual([
+      { scope: 'global', kind: 'concurrency', limit: 2 },
+    ]);
+    expect(engine.resourceManager.capacity).toEqual({ cpu_slot: 1 });
   });
 });
