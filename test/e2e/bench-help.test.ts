@@ -30,6 +30,10 @@ describe.each([
     'fireflies.ts',
     ['--sides', '--sim', '--warmup', '--repeat', '--no-kernel', '--in-process', '--json'],
   ],
+  [
+    'state-codec.ts',
+    ['--side', '--view', '--early', '--late', '--frames', '--seed', '--levels', '--json'],
+  ],
 ])('bench/%s', (script, options) => {
   it('--help prints the usage with every option and exits 0 without running', () => {
     const r = runBench(script, ['--help']);
@@ -61,6 +65,7 @@ describe('bench option values', () => {
     ['engine.ts', ['--reps', '2.5'], /--reps must be an integer >= 1, got "2\.5"/],
     ['channels.ts', ['--producers', '1e2'], /--producers must be an integer >= 1, got "1e2"/],
     ['fireflies.ts', ['--sides', '100,x'], /--sides must be an integer >= 1, got "x"/],
+    ['state-codec.ts', ['--side', '0'], /--side must be an integer >= 1, got "0"/],
   ])('%s %j: exit 2 naming the option', (script, args, message) => {
     const r = runBench(script, args);
     expect(r.code).toBe(2);

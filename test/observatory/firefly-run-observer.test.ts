@@ -79,6 +79,7 @@ describe('run observers', () => {
       signal: new AbortController().signal,
     });
     let lit = 0;
+    let offLevel = false;
     let pausedSeen = false;
     const steered = await runFireflies({
       ...base,
@@ -101,6 +102,8 @@ describe('run observers', () => {
                 lit,
                 out.reduce((n, b) => n + (b > 0 ? 1 : 0), 0),
               );
+              // the terminal's 16 levels: 0, 17, ... 255
+              if (out.some((b) => b % 17 !== 0)) offLevel = true;
               if (!c.paused && c.now() > 5_000) clearInterval(timer);
             }, 5);
           },
@@ -109,6 +112,7 @@ describe('run observers', () => {
     });
     expect(pausedSeen).toBe(true);
     expect(lit).toBeGreaterThan(0);
+    expect(offLevel).toBe(false);
     expect(steered.flashes).toBe(plain.flashes);
     expect(steered.rSeries).toEqual(plain.rSeries);
   });

@@ -30,8 +30,9 @@ export interface FireflyRunControl {
   /** Simulated ms now. */
   now(): number;
   /**
-   * Each cell's brightness, 0 (dark or never flashed) to 255 (flashing now), row-major into
-   * `out` (`width * height` bytes): the terminal view's fade, one byte a cell.
+   * Each cell's brightness, row-major into `out` (`width * height` bytes), one byte a cell:
+   * the terminal view's 16 levels as 0, 17, 34, ... 255 (0 dark or never flashed, 255
+   * flashing now).
    */
   snapshot(out: Uint8Array): void;
   /** The figures of the status bar (R, flashes/s, speed, pace, paused). */

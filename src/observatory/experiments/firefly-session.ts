@@ -21,7 +21,7 @@ import type { Writable } from 'node:stream';
 import type { MetricsAggregator } from '../metrics/index.js';
 import { PaceMeter } from '../metrics/pace-meter.js';
 import type { PaceNow, PaceSummary } from '../metrics/pace-meter.js';
-import { brightnessAt } from '../render/index.js';
+import { LEVELS, brightnessAt, levelOf } from '../render/index.js';
 import type { GridSource, GridStatus } from '../render/index.js';
 import type { FireflyRunTarget, FireflyStats } from './firefly-run-target.js';
 import type {
@@ -29,6 +29,9 @@ import type {
   FireflyRunObserver,
   FireflyRunSample,
 } from './firefly-run-observer.js';
+
+/** A snapshot's byte per brightness level: 16 levels over 0..255. */
+const LEVEL_STEP = 255 / (LEVELS - 1);
 
 /** The figures a session sums up at the end (the run adds wall time, view and lag). */
 export interface FireflySessionSummary extends FireflyStats {
@@ -283,8 +286,11 @@ export class FireflySession {
         const now = t.now();
         const periodMs = t.periodMs;
         const n = Math.min(out.length, lastFlash.length);
+        // the terminal's 16 levels, spread over 0..255 (17 a level): a viewer's palette shows no
+        // more, and a frame of levels changes in far fewer cells than one of raw brightness
+        // (deltas 2.4x to 2.8x smaller on real frames: bench/state-codec.ts)
         for (let i = 0; i < n; i++) {
-          out[i] = Math.round(brightnessAt(lastFlash[i], now, periodMs) * 255);
+          out[i] = levelOf(brightnessAt(lastFlash[i], now, periodMs)) * LEVEL_STEP;
         }
       },
       status: () => source.status(),
