@@ -40,6 +40,9 @@
  *   (at most {@link BATCH_MAX} a frame), encoded once for every such session: the same
  *   events in the same order as one frame each, [GW-3] unchanged. A burst then costs one
  *   `send` per socket instead of one per event per socket.
+ * - [GW-9] A viewer that subscribed with `deflate: true` gets each state frame compressed
+ *   once for all such viewers of the same view and base (never per socket), and only when
+ *   that is smaller; the others get it as it was. permessage-deflate stays off by default.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -77,7 +80,12 @@ import {
   type ServerMessage,
   type StreamName,
 } from './protocol.js';
-import { StateFrameEncoder, downsampleMax, type Viewport } from './state-frame.js';
+import {
+  StateFrameEncoder,
+  deflateStateFrame,
+  downsampleMax,
+  type Viewport,
+} from './state-frame.js';
 import { TokenBucket } from './token-bucket.js';
 
 /**
@@ -169,6 +177,8 @@ export interface GatewayStats {
   stateTicks: number;
   stateFramesSent: number;
   stateFramesSkipped: number;
+  /** State frames compressed for viewers that asked (once per view group and base). [GW-9] */
+  stateFramesDeflated: number;
   stateKeyframes: number;
   stateBytesSent: number;
   snapshotErrors: number;
@@ -228,6 +238,8 @@ class Session {
   lastTick = 0;
   needsKey = true;
   inFlight = false;
+  /** State frames compressed when smaller [GW-9]. */
+  deflate = false;
   readonly onSent: () => void;
   // events stream: a resume catches up from the log before going live [GW-3]
   catchingUp = false;
@@ -270,6 +282,8 @@ interface ViewGroup {
   view: Uint8Array;
   /** Encoded frames by the base tick they apply to (-1: keyframe). */
   frames: Map<number, Uint8Array>;
+  /** The same, compressed for viewers that asked (made once, on first need) [GW-9]. */
+  deflated: Map<number, Uint8Array>;
 }
 
 /**
@@ -346,6 +360,7 @@ export class Gateway {
     stateTicks: 0,
     stateFramesSent: 0,
     stateFramesSkipped: 0,
+    stateFramesDeflated: 0,
     stateKeyframes: 0,
     stateBytesSent: 0,
     snapshotErrors: 0,
@@ -868,6 +883,7 @@ export class Gateway {
             s.liveFrom = this.#log.lastSeq + 1; // live from now on [GW-8]
           } else if (!s.stateOn) {
             s.stateOn = true;
+            s.deflate = m.deflate === true;
             s.needsKey = true;
             if (s.viewport === null) this.#setViewport(s, {});
             this.#stateSessions.add(s);
@@ -1210,7 +1226,7 @@ export class Gateway {
       if (g === undefined) {
         const view = new Uint8Array(vp.cols * vp.rows);
         downsampleMax(this.#grid, W, vp, view);
-        g = { view, frames: new Map() };
+        g = { view, frames: new Map(), deflated: new Map() };
         groups.set(s.viewKey, g);
       }
       const base = s.needsKey || s.lastView === null ? -1 : s.lastTick;
@@ -1221,6 +1237,15 @@ export class Gateway {
             ? this.#encoder.encode(g.view, null, vp, tick, time)
             : this.#encoder.encode(g.view, s.lastView, vp, tick, time, base);
         g.frames.set(base, frame);
+      }
+      if (s.deflate) {
+        let small = g.deflated.get(base);
+        if (small === undefined) {
+          small = deflateStateFrame(frame); // [GW-9] once per group and base
+          this.#stats.stateFramesDeflated++;
+          g.deflated.set(base, small);
+        }
+        frame = small;
       }
       // A group's view is made new each tick and never written after: every viewer of it
       // shares it as the base of its next delta instead of a copy of its own.

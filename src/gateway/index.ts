@@ -49,6 +49,9 @@ export {
 } from './protocol.js';
 export type { StateFrameHeader, Viewport } from './state-frame.js';
 export {
+  STATE_FLAG_DEFLATE,
+  deflateStateFrame,
+  inflateStateFrame,
   STATE_FRAME_VERSION,
   STATE_HEADER_BYTES,
   StateFrameDecoder,

@@ -61,6 +61,8 @@ export const SubscribeMessage = z.strictObject({
   streams: streamList,
   /** Events may arrive several to a frame, as `{type:'events', events:[...]}` [GW-8]. */
   batch: z.boolean().optional(),
+  /** State frames may arrive deflate-raw compressed (flag bit 0) [SF-4] [GW-9]. */
+  deflate: z.boolean().optional(),
 });
 /** `{type:'unsubscribe', streams}` */
 export const UnsubscribeMessage = z.strictObject({

@@ -11,7 +11,7 @@
  * | 1      | u8   | format version (1)                                           |
  * | 2      | u16  | cols: cells per row of the view                              |
  * | 4      | u16  | rows of the view                                             |
- * | 6      | u16  | reserved (0)                                                 |
+ * | 6      | u16  | flags: bit 0 = the payload is deflate-raw compressed         |
  * | 8      | u32  | seq: the gateway's state tick this frame shows               |
  * | 12     | u32  | baseSeq: the tick a delta applies to (= seq for a keyframe)  |
  * | 16     | f64  | time: wall clock (ms since 1970) when the source was read    |
@@ -27,6 +27,11 @@
  *
  * Varints are unsigned LEB128 (7 bits a byte, high bit = more).
  *
+ * A client that asked for compression (`subscribe` with `deflate: true`) may get frames with
+ * flag bit 0 set: everything after the header is the payload above, deflate-raw compressed
+ * (RFC 1951). The gateway compresses a frame once for every viewer of the same view and
+ * base, and only sends it compressed when that is smaller. [SF-4]
+ *
  * Invariants:
  * - [SF-1] Decoding a keyframe and then every later delta, in order, reproduces exactly the
  *   views the encoder was given.
@@ -35,7 +40,9 @@
  * - [SF-3] Downsampling is the maximum over each block, so a lone bright cell in a 1000x1000
  *   grid still shows on a 200x200 view; blocks tile the region exactly, with no cell counted
  *   twice or left out.
+ * - [SF-4] Inflating a compressed frame's payload gives exactly the uncompressed frame's.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { InvalidArgumentError } from '../errors.js';
 
 /** Frame type byte. */
@@ -46,6 +53,10 @@ export type StateFrameType = (typeof StateFrameType)[keyof typeof StateFrameType
 export const STATE_FRAME_VERSION = 1;
 /** Bytes before the payload. */
 export const STATE_HEADER_BYTES = 40;
+/** Flags (u16 at byte 6): the payload is deflate-raw compressed. [SF-4] */
+export const STATE_FLAG_DEFLATE = 1;
+/** Largest inflated payload accepted: a keyframe of 65,535 x 65,535 would not fit anyway. */
+const MAX_INFLATED = 1 << 28;
 
 /** Two runs closer than this many unchanged cells are sent as one (a run header is >= 2 bytes). */
 const MERGE_GAP = 2;
@@ -69,6 +80,8 @@ export interface Viewport {
 /** What a frame header says. */
 export interface StateFrameHeader {
   readonly type: StateFrameType;
+  /** Flag bits (STATE_FLAG_DEFLATE). */
+  readonly flags: number;
   readonly seq: number;
   readonly baseSeq: number;
   readonly time: number;
@@ -306,6 +319,7 @@ export function readStateFrameHeader(frame: Uint8Array): StateFrameHeader {
   }
   return {
     type,
+    flags: dv.getUint16(6, true),
     seq: dv.getUint32(8, true),
     baseSeq: dv.getUint32(12, true),
     time: dv.getFloat64(16, true),
@@ -351,7 +365,8 @@ export class StateFrameDecoder {
    * @throws InvalidArgumentError for a malformed frame, or a delta that does not apply to
    *   the view held (another base tick or size): the stream is broken, resubscribe.
    */
-  apply(frame: Uint8Array): { header: StateFrameHeader; cells: Uint8Array } {
+  apply(input: Uint8Array): { header: StateFrameHeader; cells: Uint8Array } {
+    const frame = inflateStateFrame(input); // [SF-4]
     const header = readStateFrameHeader(frame);
     const { cols, rows } = header.viewport;
     const n = cols * rows;
@@ -408,4 +423,55 @@ export class StateFrameDecoder {
     this.#header = header;
     return { header, cells };
   }
+}
+
+/**
+ * The frame with its payload deflate-raw compressed and flag bit 0 set, or `frame` itself when
+ * compressing does not make it smaller. [SF-4]
+ *
+ * @example
+ * ```ts
+ * const small = deflateStateFrame(frame); // send `small` to viewers that asked for `deflate`
+ * ```
+ */
+export function deflateStateFrame(frame: Uint8Array, level = 1): Uint8Array {
+  const payload = deflateRawSync(frame.subarray(STATE_HEADER_BYTES), { level });
+  if (STATE_HEADER_BYTES + payload.length >= frame.length) return frame;
+  const out = new Uint8Array(STATE_HEADER_BYTES + payload.length);
+  out.set(frame.subarray(0, STATE_HEADER_BYTES));
+  out.set(payload, STATE_HEADER_BYTES);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  dv.setUint16(6, dv.getUint16(6, true) | STATE_FLAG_DEFLATE, true);
+  return out;
+}
+
+/**
+ * The uncompressed frame of a compressed one (flag bit 0), or `frame` itself. [SF-4]
+ *
+ * @throws InvalidArgumentError when the payload does not inflate.
+ * @example
+ * ```ts
+ * const plain = inflateStateFrame(received);
+ * ```
+ */
+export function inflateStateFrame(frame: Uint8Array): Uint8Array {
+  if (frame.length < STATE_HEADER_BYTES) return frame; // readStateFrameHeader says why
+  const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const flags = dv.getUint16(6, true);
+  if ((flags & STATE_FLAG_DEFLATE) === 0) return frame;
+  let payload: Buffer;
+  try {
+    payload = inflateRawSync(frame.subarray(STATE_HEADER_BYTES), { maxOutputLength: MAX_INFLATED });
+  } catch (error) {
+    throw new InvalidArgumentError(
+      'frame',
+      'deflate payload',
+      `does not inflate: ${(error as Error).message}`,
+    );
+  }
+  const out = new Uint8Array(STATE_HEADER_BYTES + payload.length);
+  out.set(frame.subarray(0, STATE_HEADER_BYTES));
+  out.set(payload, STATE_HEADER_BYTES);
+  new DataView(out.buffer).setUint16(6, flags & ~STATE_FLAG_DEFLATE, true);
+  return out;
 }

@@ -81,6 +81,7 @@ describe('StateFrameEncoder / StateFrameDecoder', () => {
     const frame = new StateFrameEncoder().encode(new Uint8Array(600), null, vp, 7, 1234.5);
     expect(readStateFrameHeader(frame)).toEqual({
       type: 1,
+      flags: 0,
       seq: 7,
       baseSeq: 7,
       time: 1234.5,

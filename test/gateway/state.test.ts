@@ -5,12 +5,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import {
   Gateway,
+  STATE_FLAG_DEFLATE,
   StateFrameDecoder,
+  deflateStateFrame,
+  inflateStateFrame,
   readStateFrameHeader,
   type StateSource,
 } from '../../src/gateway/index.js';
+import { InvalidArgumentError } from '../../src/errors.js';
 import { TestClient, sleep } from './client.js';
 import { naiveDownsample } from './reference.js';
 
@@ -192,5 +197,71 @@ describe('state stream', () => {
     for (const frame of slow.frames) dec.apply(frame);
     await slow.close();
     await fast.close();
+  });
+});
+
+describe('compressed state frames [GW-9] [SF-4]', () => {
+  it('a viewer that asks for deflate gets smaller frames with the same views, compressed once per group', async () => {
+    const { source, history } = flashingSource(300, 300, 0.002);
+    const gateway = new Gateway({ auth: { mode: 'none' }, state: source, fps: 30 });
+    open.push(gateway);
+    const { url } = await gateway.listen();
+    const plain = await TestClient.open(url);
+    const small = await TestClient.open(url);
+    const small2 = await TestClient.open(url);
+    plain.send({ type: 'subscribe', streams: ['state'] });
+    small.send({ type: 'subscribe', streams: ['state'], deflate: true });
+    small2.send({ type: 'subscribe', streams: ['state'], deflate: true });
+    await plain.waitFrames(12);
+    await small.waitFrames(12);
+    await small2.waitFrames(12);
+    gateway.close().catch(() => undefined); // stop the ticks: every frame counted is final
+    const bytes = (c: TestClient): number =>
+      c.frames.slice(0, 10).reduce((n, f) => n + f.length, 0);
+    expect(bytes(small)).toBeLessThan(bytes(plain) / 2);
+    let flagged = 0;
+    for (const c of [plain, small]) {
+      const dec = new StateFrameDecoder();
+      for (const frame of c.frames.slice(0, 10)) {
+        const header = readStateFrameHeader(frame);
+        if (c === plain) expect(header.flags).toBe(0);
+        else if (header.flags === 1) flagged++;
+        const { header: h, cells } = dec.apply(frame);
+        expect(Buffer.from(cells).equals(Buffer.from(history[h.seq - 1]))).toBe(true);
+      }
+    }
+    expect(flagged).toBeGreaterThan(0);
+    // one compression per tick and base for both deflate viewers, not one per socket
+    const s = gateway.stats;
+    expect(s.stateFramesDeflated).toBeLessThanOrEqual(s.stateTicks * 2);
+    expect(s.stateFramesDeflated).toBeLessThan(small.frames.length + small2.frames.length);
+  });
+
+  it('a compressed frame that does not inflate is refused by the decoder', () => {
+    const frame = new Uint8Array(60);
+    frame[0] = 1;
+    frame[1] = 1;
+    frame[2] = 4; // cols 4
+    frame[4] = 5; // rows 5
+    frame[6] = 1; // deflate flag
+    frame.fill(0xff, 40);
+    expect(() => new StateFrameDecoder().apply(frame)).toThrow(/does not inflate/);
+    expect(() => inflateStateFrame(frame)).toThrow(InvalidArgumentError);
+  });
+
+  it('deflate then inflate gives the frame back; an incompressible frame is sent as it is', () => {
+    const frame = new Uint8Array(40 + 1000);
+    frame[0] = 1;
+    frame[1] = 1;
+    frame.fill(7, 40);
+    const small = deflateStateFrame(frame);
+    expect(small.length).toBeLessThan(100);
+    expect(readStateFrameHeader(small).flags).toBe(STATE_FLAG_DEFLATE);
+    expect(Buffer.from(inflateStateFrame(small)).equals(Buffer.from(frame))).toBe(true);
+    const noise = new Uint8Array(randomBytes(40 + 1000));
+    noise.fill(0, 0, 40);
+    noise[0] = 1;
+    noise[1] = 1;
+    expect(deflateStateFrame(noise)).toBe(noise);
   });
 });
