@@ -27,10 +27,11 @@ import { formatProgressLine } from '../render/index.js';
 import type { ColorMode } from '../render/index.js';
 import { FireflyExperiment } from './firefly-experiment.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
-import type { FireflyRunTarget, FireflyStats } from './firefly-run-target.js';
+import type { FireflyRunTarget } from './firefly-run-target.js';
 import { ShardedFireflies } from './firefly-shards.js';
 import type { FireflyRunObserver } from './firefly-run-observer.js';
 import { FireflySession } from './firefly-session.js';
+import type { FireflySessionSummary } from './firefly-session.js';
 
 export interface FireflyRunOptions extends FireflyExperimentOptions {
   /** Simulated ms to run; undefined = until `signal` aborts. */
@@ -69,44 +70,20 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
   observers?: readonly FireflyRunObserver[];
 }
 
-/** What a run reports at its end. */
-export interface FireflyRunSummary extends FireflyStats {
-  width: number;
-  height: number;
-  /** Worker threads the grid ran on (1: this thread). */
-  workers: number;
-  clock: 'real' | 'virtual';
-  seed: number;
-  speed: number;
-  periodMs: number;
-  nudgeMs: number;
-  refractoryMs: number;
+/** What a run reports at its end: its session's figures, and the wall's. */
+export interface FireflyRunSummary extends FireflySessionSummary {
   wallMs: number;
   /** Simulated seconds per wall second. */
   simSecondsPerWallSecond: number;
-  /** Flashes per simulated second over the whole run, and the nominal N/T for comparison. */
+  /** Flashes per simulated second over the whole run (compare `expectedFlashesPerSec`). */
   flashesPerSec: number;
-  expectedFlashesPerSec: number;
-  finalR: number;
-  /** Simulated seconds at which sampled R first reached 0.5, 0.8, 0.9 (null if never). */
-  rReached: { '0.5': number | null; '0.8': number | null; '0.9': number | null };
-  /** R sampled every `sampleEveryMs` of simulated time: [t seconds, R]. */
-  rSeries: Array<[number, number]>;
   eventLoopLagP99Ms: number;
   eventLoopLagMaxMs: number;
   view: LiveSummary | null;
   cancelled: boolean;
-  /**
-   * Real clock: how well the wall kept pace with the asked speed. `null` on the virtual clock.
-   * `achieved` is simulated s per wall s over the run's unpaused wall time; `behindMs` how far
-   * (simulated ms) the simulation trailed the paced target at the end; `maxBehindMs` the worst
-   * of the run; `pausedMs` wall ms spent paused; `lagging` whether the run fell behind by more
-   * than the threshold at any time.
-   */
-  pace: FireflyPaceSummary | null;
 }
 
-/** See {@link FireflyRunSummary.pace}. */
+/** See {@link FireflySessionSummary.pace}. */
 export type FireflyPaceSummary = PaceSummary;
 
 /** The speeds `+` and `-` step through: 1-2-5 per decade. */

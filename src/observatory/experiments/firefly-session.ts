@@ -37,6 +37,7 @@ const LEVEL_STEP = 255 / (LEVELS - 1);
 export interface FireflySessionSummary extends FireflyStats {
   width: number;
   height: number;
+  /** Worker threads the grid ran on (1: this thread). */
   workers: number;
   clock: 'real' | 'virtual';
   seed: number;
@@ -44,10 +45,20 @@ export interface FireflySessionSummary extends FireflyStats {
   periodMs: number;
   nudgeMs: number;
   refractoryMs: number;
+  /** The nominal flashes per simulated second, N/T. */
   expectedFlashesPerSec: number;
   finalR: number;
+  /** Simulated seconds at which sampled R first reached 0.5, 0.8, 0.9 (null if never). */
   rReached: { '0.5': number | null; '0.8': number | null; '0.9': number | null };
+  /** R sampled every `sampleEveryMs` of simulated time: [t seconds, R]. */
   rSeries: Array<[number, number]>;
+  /**
+   * Real clock: how well the wall kept pace with the asked speed. `null` on the virtual clock.
+   * `achieved` is simulated s per wall s over the run's unpaused wall time; `behindMs` how far
+   * (simulated ms) the simulation trailed the paced target at the end; `maxBehindMs` the worst
+   * of the run; `pausedMs` wall ms spent paused; `lagging` whether the run fell behind by more
+   * than the threshold at any time.
+   */
   pace: PaceSummary | null;
 }
 
