@@ -40,6 +40,9 @@
  *   (at most {@link BATCH_MAX} a frame), encoded once for every such session: the same
  *   events in the same order as one frame each, [GW-3] unchanged. A burst then costs one
  *   `send` per socket instead of one per event per socket.
+ * - [GW-10] Events sent one a frame within one turn of the event loop are written to each
+ *   socket corked and flushed together at the end of the turn (one write to the kernel per
+ *   socket per turn instead of one per event): what the client receives is unchanged.
  * - [GW-9] A viewer that subscribed with `deflate: true` gets each state frame compressed
  *   once for all such viewers of the same view and base (never per socket), and only when
  *   that is smaller; the others get it as it was. permessage-deflate stays off by default.
@@ -226,6 +229,9 @@ const AS_TEXT = { binary: false } as const;
 class Session {
   readonly id: string;
   readonly ws: WebSocket;
+  /** The TCP (or TLS) socket under `ws`: corked while a turn's events are written [GW-10]. */
+  readonly socket: Duplex;
+  corked = false;
   readonly principal: Principal;
   readonly bucket: TokenBucket;
   strikes = 0;
@@ -266,9 +272,16 @@ class Session {
   keyframes = 0;
   stateBytesSent = 0;
 
-  constructor(id: string, ws: WebSocket, principal: Principal, bucket: TokenBucket) {
+  constructor(
+    id: string,
+    ws: WebSocket,
+    principal: Principal,
+    bucket: TokenBucket,
+    socket: Duplex,
+  ) {
     this.id = id;
     this.ws = ws;
+    this.socket = socket;
     this.principal = principal;
     this.bucket = bucket;
     this.onSent = () => {
@@ -322,6 +335,9 @@ export class Gateway {
   /** The first seq not yet flushed to batch sessions; the pending flush. [GW-8] */
   #flushFrom = 1;
   #flush: NodeJS.Immediate | null = null;
+  /** Sockets corked in this turn, uncorked by #uncork at its end [GW-10]. */
+  #corked: Session[] = [];
+  #uncorking = false;
   #pending = new Set<Duplex>();
   #encoder = new StateFrameEncoder();
   #grid = new Uint8Array(0);
@@ -525,10 +541,34 @@ export class Gateway {
     const bytes = this.#eventSessions.size > 1 ? Buffer.from(text, 'utf8') : text;
     for (const s of this.#eventSessions) {
       if (s.catchingUp || s.batch) continue; // its pump / the batch flush sends it
+      if (!s.corked) this.#cork(s);
       s.eventsSent++;
       this.#send(s, bytes);
     }
     return this.#log.lastSeq;
+  }
+
+  /** Hold `s`'s writes until the end of this turn [GW-10]. */
+  #cork(s: Session): void {
+    if (s.closed) return;
+    s.corked = true;
+    s.socket.cork();
+    this.#corked.push(s);
+    if (!this.#uncorking) {
+      this.#uncorking = true;
+      // after the code that is publishing now: its events go out together, and no later
+      queueMicrotask(() => this.#uncork());
+    }
+  }
+
+  #uncork(): void {
+    this.#uncorking = false;
+    const corked = this.#corked;
+    this.#corked = [];
+    for (const s of corked) {
+      s.corked = false;
+      s.socket.uncork();
+    }
   }
 
   /**
@@ -593,6 +633,7 @@ export class Gateway {
     this.#stopTicker();
     if (this.#flush !== null) clearImmediate(this.#flush);
     this.#flush = null;
+    this.#uncork();
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
     for (const socket of this.#pending) socket.destroy();
@@ -656,7 +697,7 @@ export class Gateway {
           socket.destroy();
           return;
         }
-        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, principal));
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, principal, socket));
       },
       (error: unknown) => {
         this.#pending.delete(socket);
@@ -669,7 +710,7 @@ export class Gateway {
     );
   }
 
-  #accept(ws: WebSocket, principal: Principal): void {
+  #accept(ws: WebSocket, principal: Principal, socket: Duplex): void {
     if (this.#closing !== null) {
       // close() began while the handshake finished: it no longer sees this socket. [GW-6]
       ws.close(CloseCode.GOING_AWAY, 'gateway closing');
@@ -677,7 +718,7 @@ export class Gateway {
     }
     const l = this.#limits;
     const id = `${this.epoch.slice(0, 4)}-${this.#nextSession++}-${randomBytes(4).toString('hex')}`;
-    const s = new Session(id, ws, principal, new TokenBucket(l.ratePerSec, l.burst));
+    const s = new Session(id, ws, principal, new TokenBucket(l.ratePerSec, l.burst), socket);
     this.#sessions.add(s);
     this.#stats.accepted++;
     ws.on('message', (data, isBinary) => this.#onMessage(s, data, isBinary));
