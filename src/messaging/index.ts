@@ -48,3 +48,11 @@ export type { EmbeddedBrokerOptions } from './embedded-broker.js';
 export { EmbeddedBroker } from './embedded-broker.js';
 export type { MosquittoOptions } from './mosquitto-process.js';
 export { MosquittoProcess, freePort } from './mosquitto-process.js';
+export type { ControlStatus, RunEvent } from './control-client.js';
+export {
+  ControlClient,
+  DEFAULT_CONTROL_PORT,
+  DEFAULT_CONTROL_URL,
+  RUNS_PREFIX,
+  connectMqtt,
+} from './control-client.js';

@@ -450,11 +450,15 @@ export class MqttConnector implements Connector {
     const retained = packet.retain;
     if (this.protocolVersion === 5) {
       const ids = props?.subscriptionIdentifier;
-      if (typeof ids === 'number') this.#deliver(this.#byId.get(ids), topic, payload, retained);
-      else if (Array.isArray(ids)) {
-        for (const id of ids) this.#deliver(this.#byId.get(id), topic, payload, retained);
+      if (typeof ids === 'number') {
+        this.#deliver(this.#byId.get(ids), topic, payload, retained);
+        return;
       }
-      return;
+      if (Array.isArray(ids)) {
+        for (const id of ids) this.#deliver(this.#byId.get(id), topic, payload, retained);
+        return;
+      }
+      // a broker that left the identifiers out: match by pattern, as on 3.1.1
     }
     const matches = this.#trie.match(topic);
     if (retained) {

@@ -14,7 +14,7 @@ export {
 } from './model/firefly-params.js';
 export type { FireflyModelParams } from './model/firefly-params.js';
 export { FireflyKernel } from './experiments/firefly-kernel.js';
-export { FireflyExperiment } from './experiments/firefly-experiment.js';
+export { FIREFLY_GROUP, FireflyExperiment } from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
 export { runFireflies, nextSpeed } from './experiments/firefly-run.js';
 export { ShardedFireflies } from './experiments/firefly-shards.js';

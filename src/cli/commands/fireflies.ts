@@ -18,6 +18,7 @@ import { checkWritableFile } from '../writable-path.js';
 import { checkHeapFor } from '../memory-estimate.js';
 import { listOf, plural } from '../plural.js';
 import { parseServeAddress, serveFireflies } from '../firefly-serve.js';
+import { startFireflyControl } from '../firefly-control.js';
 
 export interface FirefliesFlags {
   agents?: string;
@@ -38,6 +39,9 @@ export interface FirefliesFlags {
   fps?: string;
   sampleRate: string;
   serve?: string;
+  /** `--control` alone is `true`; `--control PORT` the port's text. */
+  control?: boolean | string;
+  broker?: string;
 }
 
 /** Turn the flags into run options, or throw a UsageError naming the bad one. */
@@ -307,6 +311,15 @@ export function register(program: Command): void {
       'serve the run over WebSocket (state, events, control) and the browser page; host ' +
         'defaults to 127.0.0.1, port 0 = any free port; the URL is printed',
     )
+    .option(
+      '--control [port]',
+      'steer the run with cascade ctl: serves an MQTT broker on 127.0.0.1:18830 (or PORT) ' +
+        'for constraints (pause, limits) and events (cascade watch)',
+    )
+    .option(
+      '--broker <url>',
+      'with --control: take constraints from this MQTT broker (mqtt://HOST:PORT) instead',
+    )
     .action(async (flags: FirefliesFlags) => {
       await executeFireflies(flags);
     });
@@ -346,6 +359,33 @@ export async function executeFireflies(
   if (server !== undefined) {
     process.stderr.write(`serving ${server.pageUrl} (WebSocket ${server.wsUrl})\n`);
   }
+  if (flags.broker !== undefined && flags.control === undefined) {
+    throw new UsageError('--broker goes with --control (the broker to take constraints from)');
+  }
+  // connect (or serve the embedded broker) before the run starts, like --serve
+  const control =
+    flags.control === undefined
+      ? undefined
+      : await startFireflyControl({
+          onFailure: () => server?.close(),
+          ...(flags.broker !== undefined && { broker: flags.broker }),
+          ...(typeof flags.control === 'string' && {
+            port: parseNumber('--control', flags.control, { integer: true, min: 1, max: 65_535 }),
+          }),
+          workers: options.workers ?? 1,
+          ...(options.limit !== undefined &&
+            (options.workers ?? 1) === 1 && { limit: options.limit }),
+        });
+  if (control !== undefined) {
+    process.stderr.write(`control: ${control.url} (cascade ctl / cascade watch)\n`);
+  }
+  const { limit: _limit, ...withoutLimit } = options;
+  const runOptions =
+    control?.engine !== undefined ? { ...withoutLimit, engine: control.engine } : options;
+  const observers = [
+    ...(server !== undefined ? [server.observer] : []),
+    ...(control !== undefined ? [control.observer] : []),
+  ];
   const ac = new AbortController();
   const stop = (): void => ac.abort();
   process.on('SIGINT', stop);
@@ -355,7 +395,7 @@ export async function executeFireflies(
     // With --json on a pipe, progress goes to stderr so stdout is only the JSON.
     const out = flags.json === true && !isTTY ? process.stderr : stdout;
     summary = await runFireflies({
-      ...options,
+      ...runOptions,
       ...failShardHook(),
       out,
       isTTY,
@@ -369,12 +409,13 @@ export async function executeFireflies(
       ...(options.visualize === false && {
         onProgress: (line: string) => out.write(`${line}\n`),
       }),
-      ...(server !== undefined && { observers: [server.observer] }),
+      ...(observers.length > 0 && { observers }),
     });
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await server?.close();
+    await control?.close();
   }
   stdout.write(
     flags.json === true ? `${JSON.stringify(summary)}\n` : formatFireflySummary(summary, command),

@@ -10,6 +10,7 @@ import { register as registerBench } from './bench.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerPlot } from './plot.js';
 import { register as registerAnalyze } from './analyze.js';
+import { register as registerCtl } from './ctl.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -21,4 +22,5 @@ export const commands: RegisterCommand[] = [
   registerDemo,
   registerPlot,
   registerAnalyze,
+  registerCtl,
 ];

@@ -41,6 +41,9 @@ import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firef
 /** Agents started between two yields to the event loop in `start()`. */
 const START_BATCH = 16_384;
 
+/** The agent group of every firefly: the control plane's scope `group:fireflies`. */
+export const FIREFLY_GROUP = 'fireflies';
+
 /** The random stream the pulse-sampling probe draws from (never the model's) [FLY-9]. */
 const PROBE_STREAM = 1;
 
@@ -422,7 +425,11 @@ export class FireflyExperiment implements FireflyRunTarget {
       if (step !== null) agent = agent.withConstraints(step);
       // spawn, not run: no promise per agent (a million of them would be 320 MB)
       this.#live++;
-      this.engine.spawn(agent, { onValue: this.#onAgentEnd, onError: this.#onAgentError });
+      this.engine.spawn(agent, {
+        onValue: this.#onAgentEnd,
+        onError: this.#onAgentError,
+        group: FIREFLY_GROUP, // constraints on scope group:fireflies apply to every agent
+      });
     }
     if (this.scheduler.kind === 'real' && !this.#world.stopped) this.scheduler.start();
   }
