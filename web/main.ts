@@ -56,7 +56,8 @@ function renderStatus(): void {
     `${run.connection}${run.ended === '' ? '' : ` · ${run.ended}`}`;
 }
 
-const grid = new GridView($<HTMLCanvasElement>('grid'), (v) => {
+const gridEl = $<HTMLCanvasElement>('grid');
+const grid = new GridView(gridEl, (v) => {
   connection.setView(v);
   viewInfo.textContent = grid.describe();
 });
@@ -148,6 +149,7 @@ let lastFrames = 0;
 setInterval(() => {
   run.fps = grid.frames - lastFrames;
   lastFrames = grid.frames;
+  gridEl.dataset.frames = String(grid.frames); // what bench/page.ts reads
   renderStatus();
 }, 1000);
 

@@ -111,6 +111,43 @@ describe('the observatory page in Chromium', () => {
     for (const e of browser.errors) expect(e).toMatch(/ERR_CONNECTION_REFUSED/);
   });
 
+  it('is usable from the keyboard, every control named for a screen reader', async () => {
+    browser.errors.length = 0;
+    const run = await serveRun(0, ['--grid', '40x40', '--speed', '5', '--duration', '3600']);
+    runs.push(run);
+    const page = await browser.page();
+    await page.goto(run.url);
+    await page.waitForSelector('#connection[data-state="open"]');
+    // buttons are buttons and inputs have labels: found by role and accessible name
+    for (const name of ['Zoom in', 'Zoom out', 'Whole grid', 'Pause', 'Resume', 'Set speed']) {
+      expect(await page.getByRole('button', { name, exact: true }).count()).toBe(1);
+    }
+    expect(await page.getByRole('spinbutton', { name: 'Speed' }).count()).toBe(1);
+    expect(await page.getByRole('spinbutton', { name: 'Limit' }).count()).toBe(1);
+    expect(await page.getByRole('status').count()).toBeGreaterThanOrEqual(2);
+    // Tab reaches Pause, Enter presses it: the ack arrives in a live region
+    let focused = '';
+    for (let i = 0; i < 20 && focused !== 'pause'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate<string>("document.activeElement?.id ?? ''");
+    }
+    expect(focused).toBe('pause');
+    await page.keyboard.press('Enter');
+    await until('the pause ack', async () =>
+      /^ack #\d+ pause/.test((await page.textContent('#ack')) ?? ''),
+    );
+    expect(await page.getAttribute('#ack', 'aria-live')).toBe('polite');
+    // the speed field takes a value typed and Enter submits it
+    await page.getByRole('spinbutton', { name: 'Speed' }).fill('2');
+    await page.keyboard.press('Enter');
+    await until('the speed ack', async () =>
+      /^ack #\d+ speed/.test((await page.textContent('#ack')) ?? ''),
+    );
+    await page.close();
+    await run.stop();
+    expect(browser.errors).toEqual([]);
+  });
+
   it('opens a cascade plot HTML report without console errors', async () => {
     browser.errors.length = 0;
     const dir = mkdtempSync(join(tmpdir(), 'cascade-web-plot-'));
