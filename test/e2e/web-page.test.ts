@@ -111,13 +111,19 @@ describe('the observatory page in Chromium', () => {
     for (const e of browser.errors) expect(e).toMatch(/ERR_CONNECTION_REFUSED/);
   });
 
-  it('is usable from the keyboard, every control named for a screen reader', async () => {
+  it('loads nothing from elsewhere, is usable from the keyboard, every control named', async () => {
     browser.errors.length = 0;
     const run = await serveRun(0, ['--grid', '40x40', '--speed', '5', '--duration', '3600']);
     runs.push(run);
     const page = await browser.page();
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
     await page.goto(run.url);
     await page.waitForSelector('#connection[data-state="open"]');
+    // self-contained: every request goes to the server that serves the run (no CDN)
+    const origin = new URL(run.url).host;
+    expect(requests.length).toBeGreaterThan(0);
+    for (const url of requests) expect(new URL(url).host).toBe(origin);
     // buttons are buttons and inputs have labels: found by role and accessible name
     for (const name of ['Zoom in', 'Zoom out', 'Whole grid', 'Pause', 'Resume', 'Set speed']) {
       expect(await page.getByRole('button', { name, exact: true }).count()).toBe(1);
