@@ -64,10 +64,15 @@ export function runShell(
   command: readonly string[] | string,
   options: ShellOptions & { signal?: AbortSignal } = {},
 ): Promise<ShellResult> {
-  const argv = checkCommand(command, options.shell === true);
-  const timeoutMs = positive('shell.timeoutMs', options.timeoutMs, Infinity);
-  const maxOutput = positive('shell.maxOutputBytes', options.maxOutputBytes, 16 * 1024 * 1024);
-  const grace = positive('shell.killGraceMs', options.killGraceMs, 2000);
+  let argv: readonly string[], timeoutMs: number, maxOutput: number, grace: number;
+  try {
+    argv = checkCommand(command, options.shell === true);
+    timeoutMs = positive('shell.timeoutMs', options.timeoutMs, Infinity);
+    maxOutput = positive('shell.maxOutputBytes', options.maxOutputBytes, 16 * 1024 * 1024);
+    grace = positive('shell.killGraceMs', options.killGraceMs, 2000);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
   const signal = options.signal;
   if (signal?.aborted === true) {
     return Promise.reject(new CancelledError('shell cancelled', { cause: signal.reason }));
