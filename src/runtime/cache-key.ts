@@ -1,13 +1,18 @@
 /**
  * Content keys for caches that outlive the process (a cache directory, Redis): a SHA-256 of
- * the task's name, a hash of its function's source, an optional version and a canonical text
- * of its resolved arguments. Unlike the memory cache's key (which may use object identity,
- * valid only inside one engine), a content key means the same thing in every process.
+ * the task's name, an optional version and a canonical text of its resolved arguments. Unlike
+ * the memory cache's key (which may use object identity, valid only inside one engine), a
+ * content key means the same thing in every process.
+ *
+ * The function's source is deliberately not part of the key: the same task compiled by two
+ * tools has two texts (measured: vitest keeps `(x) => ({ n: x.n })`, tsx gives
+ * `x=>({n:x.n})`), so a source hash would split one cache in two. A task's name says which
+ * task it is; `version` says which code: change it when the code changes what it returns.
  *
  * Invariants:
  * - [CKEY-1] Structurally equal arguments (plain objects in any key order, arrays, strings,
  *   numbers, booleans, null, undefined, bigints, Dates, byte arrays) give the same key in every
- *   process; changing an argument, the task's name, its source or `version` changes the key.
+ *   process; changing an argument, the task's name or `version` changes the key.
  * - [CKEY-2] An argument with no content identity (a function, a symbol, a class instance, a
  *   Map, a cycle) is refused with INVALID_ARGUMENT naming where it sits (`args[0].db`): it would key by
  *   identity and collide across processes.
@@ -16,18 +21,6 @@ import { createHash } from 'node:crypto';
 import type { TaskDef } from '../spec/lazy-result.js';
 import { isPlainObject } from '../graph/scan-args.js';
 import { InvalidArgumentError } from '../errors.js';
-
-const sourceHashes = new WeakMap<TaskDef['fn'], string>();
-
-/** A hash of a function's source text, computed once per function. */
-function sourceHash(fn: TaskDef['fn']): string {
-  let h = sourceHashes.get(fn);
-  if (h === undefined) {
-    h = createHash('sha256').update(fn.toString()).digest('hex').slice(0, 16);
-    sourceHashes.set(fn, h);
-  }
-  return h;
-}
 
 /**
  * The content key of a call of `def` with `args` (resolved), as 64 hex digits. [CKEY-1]
@@ -39,7 +32,7 @@ function sourceHash(fn: TaskDef['fn']): string {
  * ```
  */
 export function contentKey(def: TaskDef, args: readonly unknown[], version: string): string {
-  const parts: string[] = [JSON.stringify(def.name), sourceHash(def.fn), JSON.stringify(version)];
+  const parts: string[] = [JSON.stringify(def.name), JSON.stringify(version)];
   writeValue(args, parts, 'args', []);
   return createHash('sha256').update(parts.join('\u0000')).digest('hex');
 }

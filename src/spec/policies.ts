@@ -33,8 +33,8 @@ export interface RetryPolicy {
  * at `path` (or `path(...resolvedArgs)`) exists the task does not run and its result is that
  * path — meant for tasks that write a file and return its path. `backend`: the engine's named
  * cache backend (`new Engine({ caches: { redis: new RedisCache(...) } })`), keyed by a content
- * hash of the task's name, source, `version` and resolved arguments, so the entry is found
- * again by another process.
+ * hash of the task's name, `version` and resolved arguments, so the entry is found again by
+ * another process (name such tasks uniquely; change `version` when the code changes).
  *
  * @example
  * ```ts
