@@ -128,7 +128,7 @@ export function writeFile(
   options: LazyArg<WriteFileOptions> = {},
 ): LazyResult<string> {
   if (typeof path === 'string') checkPath('writeFile path', path); // [POL-1]
-  return writeFileTask(path, data as LazyArg<string>, options, inject<AbortSignal>('signal'));
+  return writeFileTask(path, data, options, inject<AbortSignal>('signal'));
 }
 
 function checkPath(option: string, path: unknown): void {

@@ -98,7 +98,7 @@ export async function requestHttp<B = string>(
     }
     const value =
       as === 'json'
-        ? ((await res.json()) as unknown)
+        ? await res.json()
         : as === 'bytes'
           ? new Uint8Array(await res.arrayBuffer())
           : await res.text();

@@ -74,7 +74,13 @@ export class RedisCache implements CacheBackend {
     const redis = await this.#connection.client();
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(this.#prefix)}*`, 'COUNT', 500);
+      const [next, keys] = await redis.scan(
+        cursor,
+        'MATCH',
+        `${escapeGlob(this.#prefix)}*`,
+        'COUNT',
+        500,
+      );
       if (keys.length > 0) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');

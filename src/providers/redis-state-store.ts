@@ -78,7 +78,7 @@ export class RedisStateStore implements StateStore {
       .pexpire(key, Math.ceil(this.#ttlMs))
       .exec(); // [RSTATE-1]
     const failed = replies?.find(([error]) => error !== null);
-    if (failed !== undefined) throw failed[0];
+    if (failed?.[0] != null) throw failed[0];
   }
 
   async delete(runId: string): Promise<void> {

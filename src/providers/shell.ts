@@ -71,7 +71,7 @@ export function runShell(
     maxOutput = positive('shell.maxOutputBytes', options.maxOutputBytes, 16 * 1024 * 1024);
     grace = positive('shell.killGraceMs', options.killGraceMs, 2000);
   } catch (error) {
-    return Promise.reject(error as Error);
+    return Promise.reject(error as InvalidArgumentError);
   }
   const signal = options.signal;
   if (signal?.aborted === true) {
@@ -110,8 +110,7 @@ export function runShell(
       child.stdin!.on('error', () => {}); // a process that exits without reading its stdin
       child.stdin!.end(options.input);
     }
-    const timer =
-      timeoutMs === Infinity ? undefined : setTimeout(() => stop('timeout'), timeoutMs);
+    const timer = timeoutMs === Infinity ? undefined : setTimeout(() => stop('timeout'), timeoutMs);
     const onAbort = (): void => stop('cancel');
     signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
@@ -124,7 +123,11 @@ export function runShell(
       const stderr = Buffer.concat(err);
       if (spawnError !== null && child.pid === undefined) {
         reject(
-          new InvalidArgumentError('shell command', file, `cannot be started: ${spawnError.message}`),
+          new InvalidArgumentError(
+            'shell command',
+            file,
+            `cannot be started: ${spawnError.message}`,
+          ),
         );
         return;
       }
@@ -137,7 +140,13 @@ export function runShell(
         return;
       }
       const reason: ProcessFailure | null =
-        stopped === 'output-limit' ? 'output-limit' : code !== 0 ? (code === null ? 'signal' : 'exit') : null;
+        stopped === 'output-limit'
+          ? 'output-limit'
+          : code !== 0
+            ? code === null
+              ? 'signal'
+              : 'exit'
+            : null;
       if (reason !== null) {
         reject(
           new ProcessFailedError(argv, {
@@ -192,11 +201,7 @@ export function shell(
       checkShape(command, opts.shell === true, true);
     }
   }
-  return shellTask(
-    command as LazyArg<string>,
-    options,
-    inject<AbortSignal>('signal'),
-  ) as LazyResult<ShellResult>;
+  return shellTask(command as LazyArg<string>, options, inject<AbortSignal>('signal'));
 }
 
 /** [SHELL-1] A command as an argv list, checked; a shell command as a one-element list. */

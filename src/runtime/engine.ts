@@ -593,7 +593,9 @@ async function loadRunState(store: StateStore, runId: string): Promise<RunState>
       try {
         await store.save(runId, nodeKey, value);
       } catch (error) {
-        backendWarning(new BackendError(store.name, `save ${nodeKey} of run ${runId}`, { cause: error }));
+        backendWarning(
+          new BackendError(store.name, `save ${nodeKey} of run ${runId}`, { cause: error }),
+        );
       }
     },
   };

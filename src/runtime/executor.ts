@@ -530,5 +530,9 @@ export function warn(error: unknown): void {
  * ```
  */
 export function backendWarning(error: BackendError): void {
-  process.emitWarning(error.message, { type: 'CascadeWarning', code: error.code, detail: String(error.cause) });
+  process.emitWarning(error.message, {
+    type: 'CascadeWarning',
+    code: error.code,
+    detail: String(error.cause),
+  });
 }

@@ -60,7 +60,7 @@ export class MemoryStateStore implements StateStore {
 
   save(runId: string, nodeKey: string, value: unknown): Promise<void> {
     let run = this.#runs.get(runId);
-    if (run === undefined) this.#runs.set(runId, (run = new Map()));
+    if (run === undefined) this.#runs.set(runId, (run = new Map<string, unknown>()));
     run.set(nodeKey, value);
     return Promise.resolve();
   }

@@ -75,7 +75,10 @@ describe('shell', () => {
     expect(failed.code).toBe(ErrorCode.PROCESS_FAILED);
     expect(failed.exitCode).toBe(3);
     expect(failed.stderrTail).toBe('it broke\n');
-    expect(failed.details).toMatchObject({ reason: 'exit', argv: ['sh', '-c', expect.any(String)] });
+    expect(failed.details).toMatchObject({
+      reason: 'exit',
+      argv: ['sh', '-c', expect.any(String)],
+    });
     expect(failed.message).toMatch(/exited with code 3: it broke/);
   });
 

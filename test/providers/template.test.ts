@@ -44,7 +44,12 @@ describe('template', () => {
   });
 
   it('[TPL-1] never reaches a prototype', () => {
-    for (const text of ['{{ constructor }}', '{{ __proto__ }}', '{{ a.constructor.name }}', '{{ toString }}']) {
+    for (const text of [
+      '{{ constructor }}',
+      '{{ __proto__ }}',
+      '{{ a.constructor.name }}',
+      '{{ toString }}',
+    ]) {
       expect(() => renderTemplate(text, { a: {} })).toThrow(/has no value/);
     }
   });
