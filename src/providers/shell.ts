@@ -60,26 +60,21 @@ const STDERR_TAIL = 4096;
  * const { stdout } = await runShell(['git', 'rev-parse', 'HEAD'], { timeoutMs: 5000 });
  * ```
  */
-export function runShell(
+export async function runShell(
   command: readonly string[] | string,
   options: ShellOptions & { signal?: AbortSignal } = {},
 ): Promise<ShellResult> {
-  let argv: readonly string[], timeoutMs: number, maxOutput: number, grace: number;
-  try {
-    argv = checkCommand(command, options.shell === true);
-    timeoutMs = positive('shell.timeoutMs', options.timeoutMs, Infinity);
-    maxOutput = positive('shell.maxOutputBytes', options.maxOutputBytes, 16 * 1024 * 1024);
-    grace = positive('shell.killGraceMs', options.killGraceMs, 2000);
-  } catch (error) {
-    return Promise.reject(error as InvalidArgumentError);
-  }
+  const argv = checkCommand(command, options.shell === true);
+  const timeoutMs = positive('shell.timeoutMs', options.timeoutMs, Infinity);
+  const maxOutput = positive('shell.maxOutputBytes', options.maxOutputBytes, 16 * 1024 * 1024);
+  const grace = positive('shell.killGraceMs', options.killGraceMs, 2000);
   const signal = options.signal;
   if (signal?.aborted === true) {
-    return Promise.reject(new CancelledError('shell cancelled', { cause: signal.reason }));
+    throw new CancelledError('shell cancelled', { cause: signal.reason });
   }
   const started = performance.now();
   const [file, ...args] = options.shell === true ? ['/bin/sh', '-c', argv[0]] : argv;
-  return new Promise<ShellResult>((resolve, reject) => {
+  return await new Promise<ShellResult>((resolve, reject) => {
     const child = spawn(file, args, {
       cwd: options.cwd,
       env: options.env === undefined ? process.env : { ...process.env, ...options.env },
