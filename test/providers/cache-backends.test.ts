@@ -71,10 +71,38 @@ console.log(JSON.stringify(await engine.run(slow({ n: 5 }).withCache({ backend: 
     expect(await readdir(path.join(dir, 'corrupt', 'ab'))).toEqual([]);
   });
 
+  it('[FCACHE-1] readers racing writers of one entry see a whole value, never a torn one', async () => {
+    const c = new FileCache({ dir: path.join(dir, 'race') });
+    const values = ['a', 'b', 'c'].map((ch) => ch.repeat(200_000));
+    await c.set('racekey', values[0], Infinity);
+    const seen: unknown[] = [];
+    const writers = Array.from({ length: 30 }, (_, i) => c.set('racekey', values[i % 3], Infinity));
+    const readers = Array.from({ length: 30 }, async () => void seen.push(await c.get('racekey')));
+    await Promise.all([...writers, ...readers]);
+    expect(seen).toHaveLength(30);
+    for (const v of seen) expect(values).toContain(v);
+  });
+
   it('refuses a key that could leave its directory', async () => {
     const c = new FileCache({ dir: path.join(dir, 'keys') });
     await expect(c.get('../../etc/passwd')).rejects.toThrow(/FileCache key/);
     expect(() => new FileCache({ dir: '' })).toThrow(/FileCache.dir/);
+  });
+});
+
+describe('RedisCache', () => {
+  it('[RCACHE-1] clear() removes its own prefix only', async () => {
+    const mine = new RedisCache({ url: redis.url, prefix: 'mine:*' });
+    const other = new RedisCache({ url: redis.url, prefix: 'mine:x' });
+    closers.push(
+      () => mine.close(),
+      () => other.close(),
+    );
+    await mine.set('k1', 1, Infinity);
+    await other.set('k1', 2, Infinity);
+    await mine.clear();
+    expect(await mine.get('k1')).toBe(MISS);
+    expect(await other.get('k1')).toBe(2);
   });
 });
 
