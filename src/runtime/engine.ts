@@ -192,7 +192,15 @@ export class Engine {
       new ResourceManager(options.systemResources ?? { cpu_slot: availableParallelism() });
     this.#cache = options.cache ?? new MemoryCache();
     this.#caches = new Map(Object.entries(options.caches ?? {}));
+    for (const [name, backend] of this.#caches) {
+      if (!hasMethods(backend, ['get', 'set', 'delete', 'clear'])) {
+        throw new InvalidArgumentError(`caches.${name}`, backend, 'must be a CacheBackend');
+      }
+    }
     this.#state = options.state ?? null;
+    if (this.#state !== null && !hasMethods(this.#state, ['load', 'save', 'delete'])) {
+      throw new InvalidArgumentError('state', this.#state, 'must be a StateStore');
+    }
     this.#clock = options.clock;
     this.#connector = options.connector;
     this.#ownsConstraints = options.constraints === undefined && options.connector !== undefined;
@@ -539,6 +547,12 @@ export class Engine {
   #listen(): void {
     this.#subscription = this.#constraints!.attach(this.#connector!);
   }
+}
+
+function hasMethods(value: unknown, names: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return names.every((n) => typeof record[n] === 'function');
 }
 
 function isTaskCall(target: unknown): target is LazyResult<unknown> {

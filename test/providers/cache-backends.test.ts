@@ -155,6 +155,11 @@ describe('backend caches in the engine', () => {
     expect((warnings[0] as Error & { code: string }).code).toBe(ErrorCode.BACKEND_FAILED);
   });
 
+  it('refuses caches and a state store that lack the contract, by name', () => {
+    expect(() => new Engine({ caches: { disk: {} as MemoryCache } })).toThrow(/caches\.disk/);
+    expect(() => new Engine({ state: { load: () => 1 } as never })).toThrow(/invalid state/);
+  });
+
   it('validates the backend policy when it is attached', () => {
     const t = task(() => 1);
     expect(() => t().withCache({ backend: '' })).toThrow(/cache.backend/);
