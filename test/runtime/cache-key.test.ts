@@ -65,7 +65,7 @@ describe('contentKey', () => {
       [[Symbol('s')], /symbol/],
       [[cyclic], /args\[0\]\.self.*cycle/],
     ] as const) {
-      expect(() => contentKey(t.def, args as unknown[], '')).toThrow(where);
+      expect(() => contentKey(t.def, args as readonly unknown[], '')).toThrow(where);
     }
   });
 });
