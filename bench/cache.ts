@@ -20,7 +20,7 @@ import { contentKey } from '../src/runtime/cache-key.js';
 import { FileCache, RedisCache } from '../src/providers/index.js';
 import { medianOf } from '../src/observatory/metrics/index.js';
 import { startRedisServer, type RedisServer } from '../test/providers/redis-server.js';
-import { numberOption, parseBenchArgs, type BenchUsage } from './args.js';
+import { numberOption, parseBenchArgs, usageError, type BenchUsage } from './args.js';
 
 const usage: BenchUsage = {
   script: 'bench/cache.ts',
@@ -51,6 +51,9 @@ const reps = numberOption(usage, '--reps', values.reps, { integer: true, min: 1 
 const entries = numberOption(usage, '--entries', values.entries, { integer: true, min: 1 });
 const gets = numberOption(usage, '--gets', values.gets, { integer: true, min: 1 });
 const json = values.json;
+if (values.redis !== undefined && !/^rediss?:\/\/./.test(values.redis)) {
+  usageError(usage, `--redis must be a redis:// URL, got "${values.redis}"`);
+}
 
 async function timeIt(fn: () => Promise<unknown>): Promise<number[]> {
   await fn(); // warm-up (and, for a run, the run that fills the cache)
