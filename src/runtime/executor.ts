@@ -18,11 +18,14 @@
  *   skips cannot overflow the stack.
  * - [EXE-7] With a constraint gate, every attempt enters it (waiting while paused or limited,
  *   never failing for it) before it takes its resources, and leaves it when it ends. [GATE-2]
- * - [EXE-9] A cache key is made of the resolved arguments with each injected resource standing
- *   as its name: a task injecting the run's signal is cached across runs.
  * - [EXE-8] A backend cache that fails to read is a miss and one that fails to write is
  *   ignored, each reported as a process warning (BACKEND_FAILED): a cache never fails a task.
  *   A backend name the engine lacks fails the attempt with INVALID_ARGUMENT.
+ * - [EXE-9] A cache key is made of the resolved arguments with each injected resource standing
+ *   as its name (a service: the run's signal, a database handle), except the run's params,
+ *   which are data and stand as their value (`inject('params')`, and `inject('context')`
+ *   which holds them): a task injecting the run's signal is cached across runs, and one
+ *   reading params is keyed by them.
  */
 import type { GateKey } from './constraint-gate.js';
 import { substitute, type LazyValues } from '../graph/scan-args.js';
@@ -76,13 +79,20 @@ class ArgValues implements LazyValues {
 
 /**
  * The values a cache key is made of: an injected resource stands as its name, not its value
- * (the run's signal, a database handle), so the same call keys the same in every run. [EXE-9]
+ * (the run's signal, a database handle), so the same call keys the same in every run; the
+ * run's params are data and stand as their value. [EXE-9]
  */
 class KeyValues implements LazyValues {
-  constructor(readonly values: ArgValues) {}
+  constructor(
+    readonly values: ArgValues,
+    readonly params: Readonly<Record<string, unknown>>,
+  ) {}
   valueOf(lazy: LazyResult<unknown>): unknown {
-    if (lazy.kind === 'inject') return `\u0000${lazy.name}`;
-    return this.values.valueOf(lazy);
+    if (lazy.kind !== 'inject') return this.values.valueOf(lazy);
+    const r = lazy.resource;
+    if (r === 'params') return this.params;
+    if (r === 'context') return { context: this.params };
+    return `\u0000${lazy.name}`;
   }
 }
 
@@ -269,7 +279,10 @@ class GraphRun {
       }
       const keyFixed =
         node.lazy.cache !== null && node.injects.length > 0
-          ? (substitute(node.lazy.args[1], new KeyValues(values)) as Record<string, unknown>)
+          ? (substitute(node.lazy.args[1], new KeyValues(values, this.#run.params)) as Record<
+              string,
+              unknown
+            >)
           : fixed;
       const runs: Promise<unknown>[] = [];
       for (let i = 0; i < length; i++) {
@@ -339,7 +352,7 @@ class GraphRun {
         callArgs = (node.hasLazyArgs ? substitute(lazy.args, values) : lazy.args) as unknown[];
         keyArgs =
           cache !== null && node.injects.length > 0
-            ? (substitute(lazy.args, new KeyValues(values)) as unknown[])
+            ? (substitute(lazy.args, new KeyValues(values, this.#run.params)) as unknown[])
             : callArgs; // [EXE-9]
       }
       let cacheKey: string | null = null;

@@ -6,7 +6,15 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine, MemoryCache, MISS, task } from '../../src/index.js';
+import {
+  Engine,
+  MemoryCache,
+  MISS,
+  inject,
+  resource,
+  task,
+  type LazyResult,
+} from '../../src/index.js';
 import { ErrorCode } from '../../src/errors.js';
 import { FileCache, RedisCache } from '../../src/providers/index.js';
 import { describeCacheBackend } from './cache-backend.conformance.js';
@@ -118,6 +126,29 @@ describe('backend caches in the engine', () => {
     expect((error as { code: string }).code).toBe(ErrorCode.INVALID_ARGUMENT);
     expect((error as Error).message).toMatch(/args\[0\]\.db.*Conn/);
     expect(calls).toBe(0);
+  });
+
+  it('[EXE-9] keys an injected service by its name and the run params by their value', async () => {
+    let calls = 0;
+    const conn = resource('conn', () => ({ opened: Symbol('per run') }), { scope: 'run' });
+    const query = task(
+      (c: { opened: symbol }, params: Readonly<Record<string, unknown>>, sql: string) => {
+        calls++;
+        return `${sql} on ${String(params.db)} (${typeof c.opened})`;
+      },
+      { name: 'query' },
+    );
+    const engine = new Engine({ resources: [conn], caches: { m: new MemoryCache() } });
+    for (const policy of ['memory', { backend: 'm' }] as const) {
+      calls = 0;
+      const q = (): LazyResult<string> =>
+        query(inject('conn'), inject('params'), 'select 1').withCache(policy);
+      expect(await engine.run(q(), { params: { db: 'a' } })).toBe('select 1 on a (symbol)');
+      expect(await engine.run(q(), { params: { db: 'a' } })).toBe('select 1 on a (symbol)');
+      expect(calls).toBe(1); // a new connection each run, the same entry
+      expect(await engine.run(q(), { params: { db: 'b' } })).toBe('select 1 on b (symbol)');
+      expect(calls).toBe(2); // other params, another entry
+    }
   });
 
   it('[EXE-8] an unknown backend name fails the task before it runs', async () => {
