@@ -65,6 +65,14 @@ export const ErrorCode = {
   OFFLINE_BUFFER_FULL: 'CASCADE_ERR_OFFLINE_BUFFER_FULL',
   /** A control-plane constraint, scope or command breaks its rules; `details.reason`. */
   INVALID_CONSTRAINT: 'CASCADE_ERR_INVALID_CONSTRAINT',
+  /** A `shell` provider's process exited non-zero, was killed, or wrote too much output. */
+  PROCESS_FAILED: 'CASCADE_ERR_PROCESS_FAILED',
+  /** A provider's operation (`shell`, `http`) ran past its `timeoutMs`; `details.timeoutMs`. */
+  TIMEOUT: 'CASCADE_ERR_TIMEOUT',
+  /** An `http` provider's response had a status outside 200..299; `details.status`. */
+  HTTP_STATUS: 'CASCADE_ERR_HTTP_STATUS',
+  /** A cache or state backend (Redis, a cache directory) failed; `details.backend`. */
+  BACKEND_FAILED: 'CASCADE_ERR_BACKEND_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -229,5 +237,29 @@ export class InvalidMetricsLogError extends CascadeError {
       source,
       reason,
     });
+  }
+}
+
+/**
+ * A cache or state backend failed: Redis unreachable, a cache directory unwritable. Cache
+ * reads and writes that fail are reported as a process warning carrying this error (a cache is
+ * an optimisation; the task runs); a state backend that cannot load a run fails the run with
+ * it. `details`: `backend`, `operation`.
+ *
+ * @example
+ * ```ts
+ * throw new BackendError('redis', 'load run r1', { cause: err });
+ * ```
+ */
+export class BackendError extends CascadeError {
+  constructor(backend: string, operation: string, options?: { cause?: unknown }) {
+    const because =
+      options?.cause instanceof Error ? `: ${options.cause.message}` : ': failed (no cause)';
+    super(
+      ErrorCode.BACKEND_FAILED,
+      `${backend} backend: ${operation}${because}`,
+      { backend, operation },
+      options,
+    );
   }
 }

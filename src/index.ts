@@ -8,3 +8,4 @@ export * from './graph/index.js';
 export * from './runtime/index.js';
 export * from './messaging/index.js';
 export * from './observatory/index.js';
+export * from './providers/index.js';

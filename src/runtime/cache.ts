@@ -1,7 +1,10 @@
 /**
  * Result caches behind `.withCache(...)`. The in-memory cache maps a key (task identity +
  * structural key of the resolved arguments) to a value, optionally for a time-to-live; the
- * file cache treats an existing file as the task's result.
+ * file-existence cache treats an existing file as the task's result. {@link CacheBackend} is
+ * the contract of every named cache an engine is given (`new Engine({ caches })`, used by
+ * `.withCache({ backend })`): the MemoryCache here, and the file and Redis caches of
+ * `cascade/providers`.
  *
  * Invariants:
  * - [CACHE-1] Only successful results are stored; a failure is never cached.
@@ -16,8 +19,39 @@ interface Entry {
   expires: number;
 }
 
-/** Returned by {@link MemoryCache.get} on a miss. */
+/** Returned by {@link MemoryCache.get} (and every {@link CacheBackend}) on a miss. */
 export const MISS: unique symbol = Symbol('cascade.cache.miss');
+
+/**
+ * A store of task results by key, with a time-to-live per entry. Keys are content hashes made
+ * by the engine (cache-key.ts); a backend only stores and returns values. A backend that
+ * keeps values outside the process serialises them (structured-clone data: plain objects,
+ * arrays, strings, numbers, bigints, Dates, Maps, Sets, typed arrays).
+ *
+ * Contract (test/providers/cache-backend.conformance.ts runs it on every implementation):
+ * - [CACHE-4] `get` after `set(k, v, ttl)` gives a value equal to `v` until `ttl` ms passed,
+ *   then {@link MISS}; an unknown key gives MISS.
+ * - [CACHE-5] `set` on an existing key replaces its value and ttl; `delete` and `clear` remove.
+ *
+ * @example
+ * ```ts
+ * const backend: CacheBackend = new MemoryCache();
+ * await backend.set('k', { n: 1 }, 60_000);
+ * (await backend.get('k')) === MISS; // false
+ * ```
+ */
+export interface CacheBackend {
+  /** A short name for warnings and errors: `memory`, `file`, `redis`. */
+  readonly name: string;
+  /** The value under `key`, or {@link MISS}. [CACHE-4] */
+  get(key: string): unknown;
+  /** Store `value` under `key` for `ttlMs` ms (Infinity: no expiry). [CACHE-5] */
+  set(key: string, value: unknown, ttlMs: number): void | Promise<void>;
+  /** Remove `key` (no-op if absent). */
+  delete(key: string): void | Promise<void>;
+  /** Remove every entry this backend holds. */
+  clear(): void | Promise<void>;
+}
 
 /**
  * An in-memory result cache.
@@ -30,7 +64,8 @@ export const MISS: unique symbol = Symbol('cascade.cache.miss');
  * cache.get('k'); // 42
  * ```
  */
-export class MemoryCache {
+export class MemoryCache implements CacheBackend {
+  readonly name = 'memory';
   #entries = new Map<string, Entry>();
   #maxEntries: number;
   #hits = 0;
@@ -64,6 +99,11 @@ export class MemoryCache {
       const oldest = this.#entries.keys().next();
       if (oldest.done !== true) this.#entries.delete(oldest.value);
     }
+  }
+
+  /** Drop `key`. */
+  delete(key: string): void {
+    this.#entries.delete(key);
   }
 
   /** Drop everything. */

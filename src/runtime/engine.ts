@@ -14,6 +14,8 @@
  * - [ENG-5] Cancellation is cooperative: running tasks see the run's signal (`inject('signal')`
  *   or `inject('context')`), waits for resources and retry delays stop at once, and the run
  *   settles when the running tasks have returned.
+ * - [ENG-6] A run given a `runId` on an engine with a StateStore takes the graph path, loads
+ *   that run's record before any task runs and resumes from it (state-store.ts [STATE-3]).
  */
 import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +23,7 @@ import { LazyResult } from '../spec/lazy-result.js';
 import type { ResourceDef } from '../spec/resource.js';
 import { collectLazies, substitute } from '../graph/scan-args.js';
 import { StructuralHasher } from '../graph/structural-hash.js';
-import { CancelledError, InvalidArgumentError } from '../errors.js';
+import { BackendError, CancelledError, InvalidArgumentError } from '../errors.js';
 import {
   attemptFinished,
   attemptStarted,
@@ -33,13 +35,14 @@ import { EventBus } from './event-bus.js';
 import type { EngineEvent, RunStatus } from './events.js';
 import { ResourceManager } from './resource-manager.js';
 import type { ResourceRequest } from './resource-manager.js';
-import { MemoryCache } from './cache.js';
+import { MemoryCache, type CacheBackend } from './cache.js';
+import type { StateStore } from './state-store.js';
 import { RunResources } from './resources.js';
 import { Solver } from './solver.js';
-import { Executor, warn } from './executor.js';
+import { Executor, backendWarning, warn } from './executor.js';
 import { vmLoop, vmSpawn } from './vm.js';
 import type { VmLoopOptions } from './vm.js';
-import type { RunContext } from './run-context.js';
+import type { RunContext, RunState } from './run-context.js';
 import type { Clock } from './clock.js';
 import { ConstraintSet } from './constraint-set.js';
 import type { ConstraintGate } from './constraint-gate.js';
@@ -82,6 +85,16 @@ export interface EngineOptions {
   resources?: readonly ResourceDef<unknown>[];
   /** The memory cache behind `.withCache('memory')` (default: a new MemoryCache). */
   cache?: MemoryCache;
+  /**
+   * Named cache backends for `.withCache({ backend: name })`: a MemoryCache, or the FileCache
+   * and RedisCache of `cascade/providers`.
+   */
+  caches?: Readonly<Record<string, CacheBackend>>;
+  /**
+   * Where runs given a `runId` record the value of each finished node, so a run started again
+   * with the same id resumes (MemoryStateStore, or RedisStateStore of `cascade/providers`).
+   */
+  state?: StateStore;
   /** Clock for retry delays (default: wall time through setTimeout). */
   clock?: Clock;
   /** Tail-call iterations between two yields to the event loop (default 1024). [VM-3] */
@@ -98,6 +111,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The agent group of the run's tasks: constraints on scope `group:NAME` apply to them. */
   group?: string;
+  /**
+   * The run's id (default: a fresh one). With the engine's `state`, a run given the id of an
+   * earlier run resumes it: the nodes that run finished are not run again. [ENG-6]
+   */
+  runId?: string;
 }
 
 /** Options of {@link Engine.spawn}. */
@@ -140,6 +158,8 @@ export class Engine {
   readonly #bus: EventBus<EngineEvent>;
   readonly #rm: ResourceManager;
   readonly #cache: MemoryCache;
+  readonly #caches: ReadonlyMap<string, CacheBackend>;
+  readonly #state: StateStore | null;
   readonly #hasher = new StructuralHasher();
   readonly #registry = new Map<string, ResourceDef<unknown>>();
   readonly #clock: Clock | undefined;
@@ -171,6 +191,16 @@ export class Engine {
       options.resourceManager ??
       new ResourceManager(options.systemResources ?? { cpu_slot: availableParallelism() });
     this.#cache = options.cache ?? new MemoryCache();
+    this.#caches = new Map(Object.entries(options.caches ?? {}));
+    for (const [name, backend] of this.#caches) {
+      if (!hasMethods(backend, ['get', 'set', 'delete', 'clear'])) {
+        throw new InvalidArgumentError(`caches.${name}`, backend, 'must be a CacheBackend');
+      }
+    }
+    this.#state = options.state ?? null;
+    if (this.#state !== null && !hasMethods(this.#state, ['load', 'save', 'delete'])) {
+      throw new InvalidArgumentError('state', this.#state, 'must be a StateStore');
+    }
     this.#clock = options.clock;
     this.#connector = options.connector;
     this.#ownsConstraints = options.constraints === undefined && options.connector !== undefined;
@@ -242,8 +272,12 @@ export class Engine {
    */
   run<T>(target: LazyResult<T>, options: RunOptions = {}): Promise<T> {
     if (!isTaskCall(target)) return Promise.reject(notATaskCall(target));
+    const runId = options.runId;
+    if (runId !== undefined && (typeof runId !== 'string' || runId.length === 0)) {
+      return Promise.reject(new InvalidArgumentError('runId', runId, 'must be a non-empty string'));
+    }
     this.#listenOnce();
-    if (options.vm === true) {
+    if (options.vm === true && (runId === undefined || this.#state === null)) {
       const injects = vmFastPathInjects(target);
       if (injects !== null) {
         if (this.#isLean(target, injects)) return this.#runVmLean(target, options) as Promise<T>;
@@ -305,7 +339,7 @@ export class Engine {
   }
 
   async #runGraph(target: LazyResult<unknown>, options: RunOptions): Promise<unknown> {
-    const runId = this.#nextRunId();
+    const runId = options.runId ?? this.#nextRunId();
     const bus = this.#bus;
     const external = options.signal;
     const controller = new AbortController();
@@ -319,15 +353,17 @@ export class Engine {
     if (bus.hasSubscribers) {
       bus.emit({ type: 'RunStarted', runId, target: target.name, vm: options.vm === true });
     }
-    const resources = new RunResources(
-      this.#registry,
-      { runId, signal: controller.signal, params },
-      warn,
-    );
+    const signal = controller.signal;
+    const sleep = (ms: number): Promise<void> => this.#sleep(ms, signal);
+    const resources = new RunResources(this.#registry, { runId, signal, params, sleep }, warn);
     let status: RunStatus = 'succeeded';
     let error: unknown = undefined;
     try {
       const graph = this.#solver.solve(target, { hasher: this.#hasher, registry: this.#registry });
+      const state =
+        options.runId !== undefined && this.#state !== null
+          ? await loadRunState(this.#state, runId)
+          : null;
       const ctx: RunContext = {
         runId,
         signal: controller.signal,
@@ -338,6 +374,8 @@ export class Engine {
         gate: this.#gate,
         group: options.group ?? null,
         cache: this.#cache,
+        caches: this.#caches,
+        state,
         hasher: this.#hasher,
         resources,
         sleep: this.#sleep,
@@ -432,7 +470,9 @@ export class Engine {
       if (injects.length > 0) {
         signal ??= new AbortController().signal;
         const params = options.params ?? {};
-        const rr = new RunResources(this.#registry, { runId, signal, params }, warn);
+        const runSignal = signal;
+        const sleep = (ms: number): Promise<void> => this.#sleep(ms, runSignal);
+        const rr = new RunResources(this.#registry, { runId, signal, params, sleep }, warn);
         resources = rr;
         const values = new Map<LazyResult<unknown>, unknown>();
         for (const inj of injects) values.set(inj, await rr.valueOf(inj));
@@ -509,6 +549,12 @@ export class Engine {
   }
 }
 
+function hasMethods(value: unknown, names: readonly string[]): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const record = value as Record<string, unknown>;
+  return names.every((n) => typeof record[n] === 'function');
+}
+
 function isTaskCall(target: unknown): target is LazyResult<unknown> {
   return target instanceof LazyResult && target.kind !== 'inject';
 }
@@ -545,4 +591,26 @@ function outcome(
   }
   if (e instanceof CancelledError) return ['cancelled', e];
   return ['failed', e];
+}
+
+/** Load run `runId`'s record from `store` [ENG-6]; a failed load fails the run. [STATE-4] */
+async function loadRunState(store: StateStore, runId: string): Promise<RunState> {
+  let recorded: ReadonlyMap<string, unknown>;
+  try {
+    recorded = await store.load(runId);
+  } catch (error) {
+    throw new BackendError(store.name, `load run ${runId}`, { cause: error });
+  }
+  return {
+    recorded,
+    save: async (nodeKey, value) => {
+      try {
+        await store.save(runId, nodeKey, value);
+      } catch (error) {
+        backendWarning(
+          new BackendError(store.name, `save ${nodeKey} of run ${runId}`, { cause: error }),
+        );
+      }
+    },
+  };
 }

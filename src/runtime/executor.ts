@@ -18,6 +18,14 @@
  *   skips cannot overflow the stack.
  * - [EXE-7] With a constraint gate, every attempt enters it (waiting while paused or limited,
  *   never failing for it) before it takes its resources, and leaves it when it ends. [GATE-2]
+ * - [EXE-8] A backend cache that fails to read is a miss and one that fails to write is
+ *   ignored, each reported as a process warning (BACKEND_FAILED): a cache never fails a task.
+ *   A backend name the engine lacks fails the attempt with INVALID_ARGUMENT.
+ * - [EXE-9] A cache key is made of the resolved arguments with each injected resource standing
+ *   as its name (a service: the run's signal, a database handle), except the run's params,
+ *   which are data and stand as their value (`inject('params')`, and `inject('context')`
+ *   which holds them): a task injecting the run's signal is cached across runs, and one
+ *   reading params is keyed by them.
  */
 import type { GateKey } from './constraint-gate.js';
 import { substitute, type LazyValues } from '../graph/scan-args.js';
@@ -25,9 +33,10 @@ import type { Graph, GraphNode } from '../graph/graph.js';
 import { TailCall } from '../spec/tail-call.js';
 import { Wait } from '../spec/wait.js';
 import type { LazyResult } from '../spec/lazy-result.js';
-import { CancelledError, InvalidArgumentError } from '../errors.js';
+import { BackendError, CancelledError, InvalidArgumentError } from '../errors.js';
 import { attemptFinished, attemptStarted, finalError, runAttempts } from './attempt-policy.js';
-import { MISS, fileExists } from './cache.js';
+import { MISS, fileExists, type CacheBackend } from './cache.js';
+import { contentKey } from './cache-key.js';
 import { runTeardowns } from './resources.js';
 import { isThenable, vmLoop } from './vm.js';
 import type { RunContext } from './run-context.js';
@@ -65,6 +74,25 @@ class ArgValues implements LazyValues {
   valueOf(lazy: LazyResult<unknown>): unknown {
     if (lazy.kind === 'inject') return this.injected!.get(lazy);
     return this.results[this.graph.indexOf.get(lazy)!];
+  }
+}
+
+/**
+ * The values a cache key is made of: an injected resource stands as its name, not its value
+ * (the run's signal, a database handle), so the same call keys the same in every run; the
+ * run's params are data and stand as their value. [EXE-9]
+ */
+class KeyValues implements LazyValues {
+  constructor(
+    readonly values: ArgValues,
+    readonly params: Readonly<Record<string, unknown>>,
+  ) {}
+  valueOf(lazy: LazyResult<unknown>): unknown {
+    if (lazy.kind !== 'inject') return this.values.valueOf(lazy);
+    const r = lazy.resource;
+    if (r === 'params') return this.params;
+    if (r === 'context') return { context: this.params };
+    return `\u0000${lazy.name}`;
   }
 }
 
@@ -205,6 +233,19 @@ class GraphRun {
   }
 
   #execute(node: GraphNode): Promise<unknown> {
+    const state = this.#run.state;
+    if (state === null) return this.#executeNode(node);
+    if (state.recorded.has(node.id)) {
+      // [STATE-3] finished by an earlier run with this id
+      return Promise.resolve(this.#cached(node.name, node.id, 1, state.recorded.get(node.id)));
+    }
+    return this.#executeNode(node).then(async (value) => {
+      await state.save(node.id, value); // [STATE-4]
+      return value;
+    });
+  }
+
+  #executeNode(node: GraphNode): Promise<unknown> {
     if (node.lazy.kind === 'map') return this.#executeMap(node);
     return this.#attempts(node, node.id, null);
   }
@@ -236,11 +277,20 @@ class GraphRun {
         }
         length = list.length;
       }
+      const keyFixed =
+        node.lazy.cache !== null && node.injects.length > 0
+          ? (substitute(node.lazy.args[1], new KeyValues(values, this.#run.params)) as Record<
+              string,
+              unknown
+            >)
+          : fixed;
       const runs: Promise<unknown>[] = [];
       for (let i = 0; i < length; i++) {
         const named: Record<string, unknown> = { ...fixed };
         for (const k of keys) named[k] = (lists[k] as unknown[])[i];
-        runs.push(this.#attempts(node, `${node.id}[${i}]`, [named]));
+        const keyNamed = keyFixed === fixed ? named : { ...keyFixed };
+        if (keyNamed !== named) for (const k of keys) keyNamed[k] = named[k];
+        runs.push(this.#attempts(node, `${node.id}[${i}]`, [named], [keyNamed]));
       }
       return await Promise.all(runs);
     } finally {
@@ -249,13 +299,18 @@ class GraphRun {
   }
 
   /** One execution with its retries; `args` given for map elements, else resolved here. */
-  #attempts(node: GraphNode, nodeId: string, args: unknown[] | null): Promise<unknown> {
+  #attempts(
+    node: GraphNode,
+    nodeId: string,
+    args: unknown[] | null,
+    keyArgs: unknown[] | null = args,
+  ): Promise<unknown> {
     const retry = node.lazy.retry;
     // no retry policy: one attempt that maps its own failure, with no loop around it (a
     // closure and a promise less per node on the common path)
-    if (retry === null) return this.#attempt(node, nodeId, args, 0);
+    if (retry === null) return this.#attempt(node, nodeId, args, keyArgs, 0);
     return runAttempts(this.#run, node.lazy.task!.name, nodeId, retry, (attempt) =>
-      this.#attempt(node, nodeId, args, attempt),
+      this.#attempt(node, nodeId, args, keyArgs, attempt),
     ); // [EXE-4]
   }
 
@@ -268,6 +323,7 @@ class GraphRun {
     node: GraphNode,
     nodeId: string,
     args: unknown[] | null,
+    keyArgs: unknown[] | null,
     attemptIndex: number,
   ): Promise<unknown> {
     const only = attemptIndex === 0;
@@ -283,6 +339,7 @@ class GraphRun {
     if (only && run.signal.aborted) throw cancelledBy(run.signal);
     try {
       let callArgs = args;
+      const cache = lazy.cache;
       if (callArgs === null) {
         if (node.injects.length > 0) {
           injected = await run.resources.setUpFor(node.injects, {
@@ -291,21 +348,31 @@ class GraphRun {
             attempt,
           });
         }
-        callArgs = (
-          node.hasLazyArgs
-            ? substitute(
-                lazy.args,
-                new ArgValues(this.#graph, this.#results, injected?.values ?? null),
-              )
-            : lazy.args
-        ) as unknown[];
+        const values = new ArgValues(this.#graph, this.#results, injected?.values ?? null);
+        callArgs = (node.hasLazyArgs ? substitute(lazy.args, values) : lazy.args) as unknown[];
+        keyArgs =
+          cache !== null && node.injects.length > 0
+            ? (substitute(lazy.args, new KeyValues(values, this.#run.params)) as unknown[])
+            : callArgs; // [EXE-9]
       }
       let cacheKey: string | null = null;
-      const cache = lazy.cache;
+      let backend: CacheBackend | null = null;
       if (cache !== null) {
         if (cache.kind === 'memory') {
-          cacheKey = `${run.hasher.idOf(def)}|${run.hasher.key(callArgs)}`;
+          cacheKey = `${run.hasher.idOf(def)}|${run.hasher.key(keyArgs)}`;
           const hit = run.cache.get(cacheKey);
+          if (hit !== MISS) return this.#cached(def.name, nodeId, attempt, hit);
+        } else if (cache.kind === 'backend') {
+          backend = run.caches.get(cache.backend) ?? null;
+          if (backend === null) {
+            throw new InvalidArgumentError(
+              'cache.backend',
+              cache.backend,
+              `is not one of this engine's caches (${[...run.caches.keys()].join(', ') || 'none'})`,
+            ); // [EXE-8]
+          }
+          cacheKey = contentKey(def, keyArgs!, cache.version);
+          const hit = await backendGet(backend, cacheKey);
           if (hit !== MISS) return this.#cached(def.name, nodeId, attempt, hit);
         } else {
           const p = cache.path;
@@ -383,6 +450,8 @@ class GraphRun {
       attemptFinished(run, def.name, nodeId, attempt, started, 'succeeded', undefined);
       if (cacheKey !== null && cache?.kind === 'memory') {
         run.cache.set(cacheKey, value, cache.ttlMs); // [CACHE-1]
+      } else if (backend !== null && cache?.kind === 'backend') {
+        await backendSet(backend, cacheKey!, value, cache.ttlMs); // [CACHE-1]
       }
       return value;
     } catch (error) {
@@ -424,6 +493,30 @@ class GraphRun {
 
 function noop(): void {}
 
+/** A backend read; a failure is a warning and a miss. [EXE-8] */
+async function backendGet(backend: CacheBackend, key: string): Promise<unknown> {
+  try {
+    return await backend.get(key);
+  } catch (error) {
+    backendWarning(new BackendError(backend.name, `get ${key}`, { cause: error }));
+    return MISS;
+  }
+}
+
+/** A backend write; a failure is a warning. [EXE-8] */
+async function backendSet(
+  backend: CacheBackend,
+  key: string,
+  value: unknown,
+  ttlMs: number,
+): Promise<void> {
+  try {
+    await backend.set(key, value, ttlMs);
+  } catch (error) {
+    backendWarning(new BackendError(backend.name, `set ${key}`, { cause: error }));
+  }
+}
+
 function cancelledBy(signal: AbortSignal, cause: unknown = signal.reason): CancelledError {
   return new CancelledError('run cancelled', { cause });
 }
@@ -438,4 +531,21 @@ function cancelledBy(signal: AbortSignal, cause: unknown = signal.reason): Cance
  */
 export function warn(error: unknown): void {
   process.emitWarning(`a resource teardown threw: ${String(error)}`, 'CascadeWarning');
+}
+
+/**
+ * Report a cache or state backend that failed where the run can go on without it: a process
+ * warning carrying the BackendError.
+ *
+ * @example
+ * ```ts
+ * backendWarning(new BackendError('redis', 'get', { cause: err }));
+ * ```
+ */
+export function backendWarning(error: BackendError): void {
+  process.emitWarning(error.message, {
+    type: 'CascadeWarning',
+    code: error.code,
+    detail: String(error.cause),
+  });
 }

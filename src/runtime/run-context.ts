@@ -13,7 +13,7 @@ import type { EventBus } from './event-bus.js';
 import type { EngineEvent } from './events.js';
 import type { ResourceManager } from './resource-manager.js';
 import type { ConstraintGate } from './constraint-gate.js';
-import type { MemoryCache } from './cache.js';
+import type { CacheBackend, MemoryCache } from './cache.js';
 import type { RunResources } from './resources.js';
 import type { StructuralHasher } from '../graph/structural-hash.js';
 
@@ -32,10 +32,22 @@ export interface RunContext {
   /** The agent group of this run (scope `group:NAME`), or null. */
   readonly group: string | null;
   readonly cache: MemoryCache;
+  /** The engine's named cache backends (`.withCache({ backend })`). */
+  readonly caches: ReadonlyMap<string, CacheBackend>;
+  /** The run's recorded state when it resumes by run id (`{ runId }` + a StateStore), or null. */
+  readonly state: RunState | null;
   readonly hasher: StructuralHasher;
   readonly resources: RunResources;
   /** Wait `ms` (retry delays); rejects with CancelledError when `signal` aborts. */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Iterations a tail-calling loop runs before yielding to the event loop once. */
   readonly yieldEvery: number;
+}
+
+/** What a run resumed by id knows and records: see state-store.ts [STATE-3, STATE-4]. */
+export interface RunState {
+  /** Node values recorded by earlier runs with this id, by node id. */
+  readonly recorded: ReadonlyMap<string, unknown>;
+  /** Record a node's value (a failure is reported as a warning, never thrown). */
+  save(nodeKey: string, value: unknown): Promise<void>;
 }

@@ -106,12 +106,14 @@ export class LazyResult<out T> implements LazyInit {
   }
 
   /**
-   * Cache the result: `'memory'` (keyed by task and resolved arguments, in the engine) or a
-   * file-existence cache `{ kind: 'file', path }`.
+   * Cache the result: `'memory'` (keyed by task and resolved arguments, in the engine), a
+   * file-existence cache `{ kind: 'file', path }`, or one of the engine's named cache backends
+   * `{ backend, ttlMs?, version? }` (memory, a directory, Redis: see `cascade/providers`).
    *
    * @example
    * ```ts
    * slowSquare(9).withCache('memory');
+   * fetchPage(url).withCache({ backend: 'redis', ttlMs: 60_000 });
    * ```
    */
   withCache(policy: CachePolicy): LazyResult<T> {

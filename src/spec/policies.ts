@@ -31,12 +31,16 @@ export interface RetryPolicy {
  * Cache policy. `memory`: results kept in the engine's in-memory cache, keyed by the task and
  * its resolved arguments (optionally for `ttlMs`). `file`: a file-existence cache; when the file
  * at `path` (or `path(...resolvedArgs)`) exists the task does not run and its result is that
- * path — meant for tasks that write a file and return its path.
+ * path — meant for tasks that write a file and return its path. `backend`: the engine's named
+ * cache backend (`new Engine({ caches: { redis: new RedisCache(...) } })`), keyed by a content
+ * hash of the task's name, `version` and resolved arguments, so the entry is found again by
+ * another process (name such tasks uniquely; change `version` when the code changes).
  *
  * @example
  * ```ts
  * square(4).withCache('memory');
  * render(scene).withCache({ kind: 'file', path: (s: Scene) => `out/${s.id}.png` });
+ * fetchPage(url).withCache({ backend: 'redis', ttlMs: 3_600_000, version: 'v2' });
  * ```
  */
 export type CachePolicy =
@@ -45,12 +49,27 @@ export type CachePolicy =
   | {
       readonly kind: 'file';
       readonly path: string | ((...args: never[]) => string);
+    }
+  | {
+      readonly kind?: 'backend';
+      /** The name of a cache in the engine's `caches`. */
+      readonly backend: string;
+      /** How long an entry lives, in ms (default: no expiry). */
+      readonly ttlMs?: number;
+      /** Part of the key: change it to drop what older code cached (default ''). */
+      readonly version?: string;
     };
 
 /** A cache policy after validation (the shorthand expanded). */
 export type NormalizedCachePolicy =
   | { readonly kind: 'memory'; readonly ttlMs: number }
-  | { readonly kind: 'file'; readonly path: string | ((...args: never[]) => string) };
+  | { readonly kind: 'file'; readonly path: string | ((...args: never[]) => string) }
+  | {
+      readonly kind: 'backend';
+      readonly backend: string;
+      readonly ttlMs: number;
+      readonly version: string;
+    };
 
 /**
  * Resources a task holds while it runs, by name: `{ cpu_slot: 1, gpu: 0.5 }`. Acquired all at
@@ -115,10 +134,23 @@ export function normalizeCache(policy: CachePolicy): NormalizedCachePolicy {
     }
     return Object.freeze({ kind: 'file', path: p });
   }
+  if (policy.kind === 'backend' || (policy.kind === undefined && 'backend' in policy)) {
+    const { backend, ttlMs = Infinity, version = '' } = policy;
+    if (typeof backend !== 'string' || backend.length === 0) {
+      throw new InvalidArgumentError('cache.backend', backend, 'must be a non-empty string');
+    }
+    if (typeof ttlMs !== 'number' || Number.isNaN(ttlMs) || ttlMs <= 0) {
+      throw new InvalidArgumentError('cache.ttlMs', ttlMs, 'must be a number > 0');
+    }
+    if (typeof version !== 'string') {
+      throw new InvalidArgumentError('cache.version', version, 'must be a string');
+    }
+    return Object.freeze({ kind: 'backend', backend, ttlMs, version });
+  }
   throw new InvalidArgumentError(
     'cache.kind',
     (policy as { kind?: unknown }).kind,
-    "must be 'memory' or 'file'",
+    "must be 'memory', 'file' or 'backend'",
   );
 }
 

@@ -27,6 +27,11 @@ export interface ResourceContext {
   readonly signal: AbortSignal;
   /** The run's `params`. */
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * Wait `ms` on the engine's clock (simulated time when the engine has a VirtualClock);
+   * rejects with a CancelledError when the run is cancelled.
+   */
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** What `inject('context')` gives a task. */

@@ -34,6 +34,7 @@ describe.each([
     'state-codec.ts',
     ['--side', '--view', '--early', '--late', '--frames', '--seed', '--levels', '--json'],
   ],
+  ['cache.ts', ['--reps', '--entries', '--gets', '--redis', '--json']],
 ])('bench/%s', (script, options) => {
   it('--help prints the usage with every option and exits 0 without running', () => {
     const r = runBench(script, ['--help']);
@@ -66,6 +67,8 @@ describe('bench option values', () => {
     ['channels.ts', ['--producers', '1e2'], /--producers must be an integer >= 1, got "1e2"/],
     ['fireflies.ts', ['--sides', '100,x'], /--sides must be an integer >= 1, got "x"/],
     ['state-codec.ts', ['--side', '0'], /--side must be an integer >= 1, got "0"/],
+    ['cache.ts', ['--entries', '0'], /--entries must be an integer >= 1, got "0"/],
+    ['cache.ts', ['--redis', 'localhost'], /--redis must be a redis:\/\/ URL, got "localhost"/],
   ])('%s %j: exit 2 naming the option', (script, args, message) => {
     const r = runBench(script, args);
     expect(r.code).toBe(2);
