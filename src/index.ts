@@ -8,3 +8,5 @@ export * from './graph/index.js';
 export * from './runtime/index.js';
 export * from './messaging/index.js';
 export * from './observatory/index.js';
+export { createCli } from './cli/create-cli.js';
+export type { CreateCliOptions, WorkflowCli, CliOutput } from './cli/create-cli.js';

@@ -7,3 +7,7 @@ export type { Graph, GraphNode, BuildGraphOptions } from './graph.js';
 export { collectLazies, substitute, isPlainObject } from './scan-args.js';
 export type { LazyValues } from './scan-args.js';
 export { StructuralHasher, fnv1a } from './structural-hash.js';
+export { dryRun, inputsOf, edgesOf, staticSubflowTarget } from './plan.js';
+export type { Plan, PlanTask, PlanCache, PlanStructure, NodeEdges } from './plan.js';
+export { visualize } from './visualize.js';
+export type { GraphFormat, VisualizeOptions } from './visualize.js';

@@ -19,6 +19,8 @@ import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LazyResult } from '../spec/lazy-result.js';
 import type { ResourceDef } from '../spec/resource.js';
+import { inputSpecOf } from '../spec/input.js';
+import type { Graph } from '../graph/graph.js';
 import { collectLazies, substitute } from '../graph/scan-args.js';
 import { StructuralHasher } from '../graph/structural-hash.js';
 import { CancelledError, InvalidArgumentError } from '../errors.js';
@@ -98,6 +100,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** The agent group of the run's tasks: constraints on scope `group:NAME` apply to them. */
   group?: string;
+  /** Environment variables `env(...)` inputs read (default: `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Options of {@link Engine.spawn}. */
@@ -321,13 +325,15 @@ export class Engine {
     }
     const resources = new RunResources(
       this.#registry,
-      { runId, signal: controller.signal, params },
+      { runId, signal: controller.signal, params, env: options.env ?? process.env },
       warn,
     );
     let status: RunStatus = 'succeeded';
     let error: unknown = undefined;
     try {
       const graph = this.#solver.solve(target, { hasher: this.#hasher, registry: this.#registry });
+      const inputs = inputPlaceholders(graph);
+      for (const inj of inputs) await resources.valueOf(inj); // [INPUT-1]
       const ctx: RunContext = {
         runId,
         signal: controller.signal,
@@ -432,7 +438,8 @@ export class Engine {
       if (injects.length > 0) {
         signal ??= new AbortController().signal;
         const params = options.params ?? {};
-        const rr = new RunResources(this.#registry, { runId, signal, params }, warn);
+        const env = options.env ?? process.env;
+        const rr = new RunResources(this.#registry, { runId, signal, params, env }, warn);
         resources = rr;
         const values = new Map<LazyResult<unknown>, unknown>();
         for (const inj of injects) values.set(inj, await rr.valueOf(inj));
@@ -507,6 +514,15 @@ export class Engine {
   #listen(): void {
     this.#subscription = this.#constraints!.attach(this.#connector!);
   }
+}
+
+/** The input placeholders (`param`, `env`) of a graph, resolved before anything runs. */
+function inputPlaceholders(graph: Graph): LazyResult<unknown>[] {
+  const out: LazyResult<unknown>[] = [];
+  for (const node of graph.nodes) {
+    for (const inj of node.injects) if (inputSpecOf(inj) !== null) out.push(inj);
+  }
+  return out;
 }
 
 function isTaskCall(target: unknown): target is LazyResult<unknown> {

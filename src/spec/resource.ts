@@ -27,6 +27,8 @@ export interface ResourceContext {
   readonly signal: AbortSignal;
   /** The run's `params`. */
   readonly params: Readonly<Record<string, unknown>>;
+  /** The run's environment variables (`env(...)` inputs read them); default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What `inject('context')` gives a task. */
