@@ -109,6 +109,11 @@ export function createCli(
     const given: Record<string, unknown> = {};
     for (const [spec, attribute] of attributes) {
       if (opts[attribute] !== undefined) given[spec.name] = opts[attribute];
+      else if (spec.required && !spec.hasDefault) {
+        // checked here, not by commander, so that --dry-run and --help need no values
+        const flag = `--${kebab(spec.name)}${spec.type === 'boolean' ? '' : ` <${spec.type}>`}`;
+        program.error(`error: required option '${flag}' not specified`, { exitCode: 2 });
+      }
     }
     const controller = new AbortController();
     const onSigint = (): void => controller.abort(new Error('interrupted (SIGINT)'));
@@ -175,7 +180,6 @@ function optionsFor(spec: InputSpec, flag: string): Option[] {
       throw new OptionError(error instanceof InputError ? error.message : String(error));
     }
   });
-  if (spec.required && !spec.hasDefault) option.makeOptionMandatory();
   return [option];
 }
 
@@ -196,7 +200,8 @@ function kebab(name: string): string {
 function formatValue(value: unknown): string {
   if (value === undefined) return '';
   if (typeof value === 'string') return value;
-  return JSON.stringify(value, null, 2) ?? String(value);
+  // JSON.stringify gives undefined only for a function or symbol
+  return JSON.stringify(value, null, 2) ?? (typeof value === 'function' ? '[function]' : 'symbol');
 }
 
 function oneLine(error: unknown): string {
