@@ -65,6 +65,8 @@ export const ErrorCode = {
   OFFLINE_BUFFER_FULL: 'CASCADE_ERR_OFFLINE_BUFFER_FULL',
   /** A control-plane constraint, scope or command breaks its rules; `details.reason`. */
   INVALID_CONSTRAINT: 'CASCADE_ERR_INVALID_CONSTRAINT',
+  /** A router took more steps than its `maxSteps`; `details.router`, `details.maxSteps`. */
+  STEPS_EXCEEDED: 'CASCADE_ERR_STEPS_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

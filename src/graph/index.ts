@@ -11,3 +11,5 @@ export { dryRun, inputsOf, edgesOf, staticSubflowTarget } from './plan.js';
 export type { Plan, PlanTask, PlanCache, PlanStructure, NodeEdges } from './plan.js';
 export { visualize } from './visualize.js';
 export type { GraphFormat, VisualizeOptions } from './visualize.js';
+export { sequence, pipeline, compose } from './compose.js';
+export type { Stage, ValuesOf } from './compose.js';

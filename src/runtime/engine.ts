@@ -323,11 +323,12 @@ export class Engine {
     if (bus.hasSubscribers) {
       bus.emit({ type: 'RunStarted', runId, target: target.name, vm: options.vm === true });
     }
-    const resources = new RunResources(
-      this.#registry,
-      { runId, signal: controller.signal, params, env: options.env ?? process.env },
-      warn,
-    );
+    const env = options.env ?? process.env;
+    const signal = controller.signal;
+    const group = options.group;
+    const run = <T>(child: LazyResult<T>): Promise<T> =>
+      this.run(child, { params, env, signal, group });
+    const resources = new RunResources(this.#registry, { runId, signal, params, env, run }, warn);
     let status: RunStatus = 'succeeded';
     let error: unknown = undefined;
     try {
@@ -439,7 +440,11 @@ export class Engine {
         signal ??= new AbortController().signal;
         const params = options.params ?? {};
         const env = options.env ?? process.env;
-        const rr = new RunResources(this.#registry, { runId, signal, params, env }, warn);
+        const childSignal = signal;
+        const group = options.group;
+        const run = <T>(child: LazyResult<T>): Promise<T> =>
+          this.run(child, { params, env, signal: childSignal, group });
+        const rr = new RunResources(this.#registry, { runId, signal, params, env, run }, warn);
         resources = rr;
         const values = new Map<LazyResult<unknown>, unknown>();
         for (const inj of injects) values.set(inj, await rr.valueOf(inj));

@@ -31,3 +31,16 @@ export type {
   InputOptions,
 } from './input.js';
 export type { TaskStructure, RouterStateInfo } from './lazy-result.js';
+export { router, jump, selectJump, bind, Jump, END } from './router.js';
+export type {
+  JumpSelector,
+  BoundSelector,
+  BoundTask,
+  RouterState,
+  RouterOptions,
+  RouterFactory,
+  StateInput,
+  StateOutput,
+} from './router.js';
+export { subflow } from './subflow.js';
+export type { SubflowFactory } from './subflow.js';

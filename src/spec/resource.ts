@@ -29,6 +29,11 @@ export interface ResourceContext {
   readonly params: Readonly<Record<string, unknown>>;
   /** The run's environment variables (`env(...)` inputs read them); default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Run another target as a child run of this one, on the same engine, with this run's
+   * params, env and signal (what `subflow` uses).
+   */
+  readonly run?: <T>(target: LazyResult<T>) => Promise<T>;
 }
 
 /** What `inject('context')` gives a task. */
