@@ -22,7 +22,8 @@ export type ValuesOf<T extends readonly LazyResult<unknown>[]> = {
   -readonly [K in keyof T]: T[K] extends LazyResult<infer V> ? V : never;
 };
 
-const collect = structuredTask((...values: unknown[]) => values, 'sequence', false, {
+/** @internal The task that collects a sequence's values (known to every TaskRegistry). */
+export const sequenceTask = structuredTask((...values: unknown[]) => values, 'sequence', false, {
   kind: 'sequence',
 });
 
@@ -46,7 +47,7 @@ export function sequence<const T extends readonly LazyResult<unknown>[]>(
     }
     ordered.push(i === 0 ? step : step.after(ordered[i - 1]));
   });
-  const result = collect(...ordered) as LazyResult<ValuesOf<T>>;
+  const result = sequenceTask(...ordered) as LazyResult<ValuesOf<T>>;
   const graph = buildGraph(result);
   for (let i = 1; i < steps.length; i++) {
     if (graph.indexOf.has(steps[i])) {

@@ -13,3 +13,5 @@ export { visualize } from './visualize.js';
 export type { GraphFormat, VisualizeOptions } from './visualize.js';
 export { sequence, pipeline, compose } from './compose.js';
 export type { Stage, ValuesOf } from './compose.js';
+export { graphToJSON, graphFromJSON, TaskRegistry } from './graph-json.js';
+export type { GraphJSON, NodeJSON } from './graph-json.js';

@@ -18,7 +18,7 @@
 import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LazyResult } from '../spec/lazy-result.js';
-import type { ResourceDef } from '../spec/resource.js';
+import type { ResourceDef, ResourceOverride } from '../spec/resource.js';
 import { inputSpecOf } from '../spec/input.js';
 import type { Graph } from '../graph/graph.js';
 import { collectLazies, substitute } from '../graph/scan-args.js';
@@ -36,7 +36,7 @@ import type { EngineEvent, RunStatus } from './events.js';
 import { ResourceManager } from './resource-manager.js';
 import type { ResourceRequest } from './resource-manager.js';
 import { MemoryCache } from './cache.js';
-import { RunResources } from './resources.js';
+import { RunResources, type ResourceRegistry } from './resources.js';
 import { Solver } from './solver.js';
 import { Executor, warn } from './executor.js';
 import { vmLoop, vmSpawn } from './vm.js';
@@ -82,6 +82,8 @@ export interface EngineOptions {
   systemResources?: Readonly<Record<string, number>>;
   /** Resources `inject(name)` may name. */
   resources?: readonly ResourceDef<unknown>[];
+  /** Replacements of resources for every run of this engine (see `overrideResource`). */
+  overrides?: readonly ResourceOverride<unknown>[];
   /** The memory cache behind `.withCache('memory')` (default: a new MemoryCache). */
   cache?: MemoryCache;
   /** Clock for retry delays (default: wall time through setTimeout). */
@@ -102,6 +104,8 @@ export interface RunOptions {
   group?: string;
   /** Environment variables `env(...)` inputs read (default: `process.env`). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Replacements of resources for this run, over the engine's (see `overrideResource`). */
+  overrides?: readonly ResourceOverride<unknown>[];
 }
 
 /** Options of {@link Engine.spawn}. */
@@ -146,6 +150,7 @@ export class Engine {
   readonly #cache: MemoryCache;
   readonly #hasher = new StructuralHasher();
   readonly #registry = new Map<string, ResourceDef<unknown>>();
+  readonly #overrides = new Map<string, ResourceDef<unknown>>();
   readonly #clock: Clock | undefined;
   readonly #yieldEvery: number;
   /** The options of every lean VM run without constraints or signal, made on first use. */
@@ -186,6 +191,24 @@ export class Engine {
     }
     this.#yieldEvery = every;
     for (const def of options.resources ?? []) this.register(def);
+    for (const o of options.overrides ?? []) this.#overrides.set(o.name, o.def);
+  }
+
+  /** The overrides of a run (the engine's, then the run's), or null if there are none. */
+  #overridesFor(run: RunOptions): Map<string, ResourceDef<unknown>> | null {
+    const extra = run.overrides ?? [];
+    if (extra.length === 0) return this.#overrides.size === 0 ? null : this.#overrides;
+    const all = new Map(this.#overrides);
+    for (const o of extra) all.set(o.name, o.def);
+    return all;
+  }
+
+  /** The registry a run resolves names in: the engine's, with the overrides over it. */
+  #registryFor(overrides: Map<string, ResourceDef<unknown>> | null): ResourceRegistry {
+    if (overrides === null) return this.#registry;
+    const all = new Map(this.#registry);
+    for (const [name, def] of overrides) all.set(name, def);
+    return all;
   }
 
   /** The engine's event bus. */
@@ -328,11 +351,18 @@ export class Engine {
     const group = options.group;
     const run = <T>(child: LazyResult<T>): Promise<T> =>
       this.run(child, { params, env, signal, group });
-    const resources = new RunResources(this.#registry, { runId, signal, params, env, run }, warn);
+    const overrides = this.#overridesFor(options);
+    const registry = this.#registryFor(overrides);
+    const resources = new RunResources(
+      registry,
+      { runId, signal, params, env, run },
+      warn,
+      overrides,
+    );
     let status: RunStatus = 'succeeded';
     let error: unknown = undefined;
     try {
-      const graph = this.#solver.solve(target, { hasher: this.#hasher, registry: this.#registry });
+      const graph = this.#solver.solve(target, { hasher: this.#hasher, registry });
       const inputs = inputPlaceholders(graph);
       for (const inj of inputs) await resources.valueOf(inj); // [INPUT-1]
       const ctx: RunContext = {
@@ -444,7 +474,13 @@ export class Engine {
         const group = options.group;
         const run = <T>(child: LazyResult<T>): Promise<T> =>
           this.run(child, { params, env, signal: childSignal, group });
-        const rr = new RunResources(this.#registry, { runId, signal, params, env, run }, warn);
+        const overrides = this.#overridesFor(options);
+        const rr = new RunResources(
+          this.#registryFor(overrides),
+          { runId, signal, params, env, run },
+          warn,
+          overrides,
+        );
         resources = rr;
         const values = new Map<LazyResult<unknown>, unknown>();
         for (const inj of injects) values.set(inj, await rr.valueOf(inj));

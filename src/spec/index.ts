@@ -6,7 +6,13 @@ export { task } from './task.js';
 export type { TaskFactory, TaskOptions, TaskResult, LazyArg, LazyArgs, MapSpec } from './task.js';
 export { LazyResult, isLazyResult } from './lazy-result.js';
 export type { TaskDef, LazyKind, LazyInit } from './lazy-result.js';
-export { resource, inject, isResourceSetup, BUILTIN_RESOURCES } from './resource.js';
+export {
+  resource,
+  inject,
+  overrideResource,
+  isResourceSetup,
+  BUILTIN_RESOURCES,
+} from './resource.js';
 export type {
   ResourceDef,
   ResourceFactory,
@@ -14,6 +20,7 @@ export type {
   ResourceSetup,
   ResourceContext,
   TaskContext,
+  ResourceOverride,
 } from './resource.js';
 export { tailCall, TailCall } from './tail-call.js';
 export type { TailCallable } from './tail-call.js';
