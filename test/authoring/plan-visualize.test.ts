@@ -18,7 +18,7 @@ function workflow(calls: { n: number }) {
 }
 
 describe('dryRun', () => {
-  it('lists inputs, stages in dependency order and each task with its policies, running nothing', () => {
+  it('lists inputs, stages in dependency order and each task with its policies, running nothing [PLAN-1]', () => {
     const calls = { n: 0 };
     const plan = dryRun(workflow(calls));
     expect(calls.n).toBe(0);
@@ -72,7 +72,7 @@ describe('dryRun', () => {
 });
 
 describe('visualize', () => {
-  it('mermaid: one node per task, inputs as parallelograms, condition and after dashed', () => {
+  it('mermaid: one node per task, inputs as parallelograms, condition and after dashed [VIS-2]', () => {
     const text = visualize(workflow({ n: 0 }), { format: 'mermaid' });
     const lines = text.trim().split('\n');
     expect(lines[0]).toBe('flowchart TB');
