@@ -14,10 +14,11 @@
 import { LazyResult } from './lazy-result.js';
 import { inject, type TaskContext } from './resource.js';
 import { structuredTask, type LazyArgs } from './task.js';
+import type { TailCallable } from './tail-call.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /** A subflow factory: call it like a task factory. */
-export interface SubflowFactory<A extends unknown[], R> {
+export interface SubflowFactory<A extends unknown[], R> extends TailCallable {
   (...args: LazyArgs<A>): LazyResult<R>;
   readonly taskName: string;
 }
@@ -78,6 +79,9 @@ export function subflow(
   const context = inject<TaskContext>('context');
   const factory = (...args: unknown[]): LazyResult<unknown> =>
     (inner as unknown as (...a: unknown[]) => LazyResult<unknown>)(...args, context);
-  Object.defineProperty(factory, 'taskName', { value: name, enumerable: true });
+  Object.defineProperties(factory, {
+    taskName: { value: name, enumerable: true },
+    def: { value: inner.def, enumerable: true }, // so a TaskRegistry can hold it
+  });
   return factory as SubflowFactory<unknown[], unknown>;
 }

@@ -15,6 +15,7 @@ import {
   router,
   selectJump,
   sequence,
+  subflow,
   task,
 } from '../../src/index.js';
 
@@ -125,6 +126,14 @@ describe('graph JSON', () => {
     }
     expect(thrown).toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
     expect(String((thrown as Error).message)).toMatch(message);
+  });
+
+  it('round trips a subflow registered by its factory', async () => {
+    const inc = task((x: number) => x + 1, { name: 'inc' });
+    const twice = subflow('twice', (x: number) => inc(inc(x)));
+    const json = graphToJSON(add(twice(1), twice(add(1, 1))));
+    const rebuilt = graphFromJSON(json, new TaskRegistry().add(add, twice));
+    expect(await new Engine().run(rebuilt)).toBe(3 + 4);
   });
 
   it('a registry refuses two tasks under one name', () => {
