@@ -8,7 +8,8 @@
  * - [CLI-2] A bad value (not of the param's type, a missing required param, an unknown option)
  *   prints one line on stderr and exits 2 before any task runs; `--help` exits 0.
  * - [CLI-3] A run that fails prints one line (`name: message [code]`, with the cause of a
- *   TASK_FAILED) and exits 1; Ctrl+C cancels the run and exits 130.
+ *   TASK_FAILED) and exits 1; Ctrl+C cancels the run and exits 130 (a second Ctrl+C, while a
+ *   task ignores the signal, ends the process at once).
  */
 import { Command, CommanderError, Option, InvalidArgumentError as OptionError } from 'commander';
 import type { LazyResult } from '../spec/lazy-result.js';

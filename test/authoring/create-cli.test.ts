@@ -3,7 +3,7 @@
  * program from a workflow's params, spawned with Node + tsx. [CLI-2] [CLI-3]
  */
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { root } from '../e2e/run-cli.js';
 
@@ -66,16 +66,36 @@ describe('createCli', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(
-      /^report: task report#0 failed after 1 attempt: Error: no data for fail \[CASCADE_ERR_TASK_FAILED\]/,
+      /^report: task report#1 failed after 1 attempt: Error: no data for fail \[CASCADE_ERR_TASK_FAILED\]/,
     );
+  });
+
+  it('Ctrl+C cancels the run through its signal and exits 130 [CLI-3]', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, '--city', 'x', '--hold-ms', '60000'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr === 'waiting\n') child.kill('SIGINT'); // once: a second one would kill it
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toBe('waiting\nreport: cancelled\n');
   });
 
   it('--dry-run prints the plan as JSON and runs nothing', () => {
     const r = run(['--dry-run']);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout) as { target: string; inputs: Array<{ name: string }> };
-    expect(plan.target).toBe('report#0');
+    expect(plan.target).toBe('report#1');
     expect(plan.inputs.map((i) => i.name)).toEqual([
+      'holdMs',
       'city',
       'days',
       'rate',
