@@ -70,6 +70,18 @@ describe('cascade graph', () => {
     expect(r.stdout).not.toContain('publish');
   });
 
+  it('draws a router with its states and keyed jumps', () => {
+    const r = runCli(['graph', ts, '--export', 'growth']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('subgraph n1_states ["router growth"]');
+    expect(r.stdout).toContain('n1_s_check -->|more| n1_s_grow');
+    expect(r.stdout).toContain('n1_s_check -->|done| n1_end');
+    const plan = runCli(['plan', ts, '--export', 'growth']);
+    expect(plan.stdout).toMatch(
+      /growth#1 .*router from check \(max 20 steps\): check->\$end\|grow, grow->check/,
+    );
+  });
+
   it('a bad --format exits 2', () => {
     const r = runCli(['graph', ts, '--format', 'png']);
     expect(r.code).toBe(2);
