@@ -116,6 +116,10 @@ const TYPES: readonly InputType[] = ['string', 'number', 'integer', 'boolean', '
  */
 export function param<K extends InputType>(
   name: string,
+  options: InputOptions<K> & { readonly type: K; readonly default: InputTypeMap[K] },
+): LazyResult<InputTypeMap[K]>;
+export function param<K extends InputType>(
+  name: string,
   options: InputOptions<K> & { readonly type: K; readonly required: false },
 ): LazyResult<InputTypeMap[K] | undefined>;
 export function param<K extends InputType>(
@@ -124,11 +128,15 @@ export function param<K extends InputType>(
 ): LazyResult<InputTypeMap[K]>;
 export function param<D extends string | number | boolean>(
   name: string,
-  options: { readonly default: D; readonly description?: string },
+  options: { readonly default: D; readonly required?: boolean; readonly description?: string },
 ): LazyResult<Widen<D>>;
 export function param(
   name: string,
-  options?: { readonly description?: string; readonly required?: true },
+  options: { readonly required: false; readonly description?: string },
+): LazyResult<string | undefined>;
+export function param(
+  name: string,
+  options?: { readonly required?: true; readonly description?: string },
 ): LazyResult<string>;
 export function param(name: string, options: InputOptions = {}): LazyResult<unknown> {
   return input('param', name, options, PARAM_NAME);
@@ -147,6 +155,10 @@ export function param(name: string, options: InputOptions = {}): LazyResult<unkn
  */
 export function env<K extends InputType>(
   name: string,
+  options: InputOptions<K> & { readonly type: K; readonly default: InputTypeMap[K] },
+): LazyResult<InputTypeMap[K]>;
+export function env<K extends InputType>(
+  name: string,
   options: InputOptions<K> & { readonly type: K; readonly required: false },
 ): LazyResult<InputTypeMap[K] | undefined>;
 export function env<K extends InputType>(
@@ -155,11 +167,15 @@ export function env<K extends InputType>(
 ): LazyResult<InputTypeMap[K]>;
 export function env<D extends string | number | boolean>(
   name: string,
-  options: { readonly default: D; readonly description?: string },
+  options: { readonly default: D; readonly required?: boolean; readonly description?: string },
 ): LazyResult<Widen<D>>;
 export function env(
   name: string,
-  options?: { readonly description?: string; readonly required?: boolean },
+  options: { readonly required: false; readonly description?: string },
+): LazyResult<string | undefined>;
+export function env(
+  name: string,
+  options?: { readonly required?: true; readonly description?: string },
 ): LazyResult<string>;
 export function env(name: string, options: InputOptions = {}): LazyResult<unknown> {
   return input('env', name, options, ENV_NAME);

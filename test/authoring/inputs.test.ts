@@ -22,6 +22,13 @@ describe('param', () => {
     expectTypeOf(param('x', { type: 'number', required: false })).toEqualTypeOf<
       LazyResult<number | undefined>
     >();
+    expectTypeOf(param('x', { type: 'number', default: 1, required: false })).toEqualTypeOf<
+      LazyResult<number>
+    >();
+    expectTypeOf(param('s', { required: false })).toEqualTypeOf<LazyResult<string | undefined>>();
+    expectTypeOf(env('E', { required: false })).toEqualTypeOf<LazyResult<string | undefined>>();
+    expectTypeOf(env('E', { type: 'boolean' })).toEqualTypeOf<LazyResult<boolean>>();
+    expectTypeOf(env('E', { default: 'x' })).toEqualTypeOf<LazyResult<string>>();
     const twice = task((n: number) => n * 2);
     twice(param('n', { type: 'number' })); // compiles: LazyResult<number> fits a number
     // @ts-expect-error a string param does not fit a number parameter
