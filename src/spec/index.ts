@@ -28,7 +28,7 @@ export { normalizeRetry, normalizeCache, normalizeConstraints } from './policies
 export type { RetryPolicy, CachePolicy, NormalizedCachePolicy, Constraints } from './policies.js';
 export { waitFor, waitUntil, Wait } from './wait.js';
 export type { Waker, WaitSource, WaitClock } from './wait.js';
-export { param, env, InputError, inputSpecOf, resolveInput, parseInputText } from './input.js';
+export { param, env, InputError } from './input.js';
 export type {
   InputType,
   InputTypeMap,
