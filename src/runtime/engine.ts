@@ -350,7 +350,7 @@ export class Engine {
     const signal = controller.signal;
     const group = options.group;
     const run = <T>(child: LazyResult<T>): Promise<T> =>
-      this.run(child, { params, env, signal, group });
+      this.run(child, { params, env, signal, group, overrides: options.overrides });
     const overrides = this.#overridesFor(options);
     const registry = this.#registryFor(overrides);
     const resources = new RunResources(
@@ -473,7 +473,13 @@ export class Engine {
         const childSignal = signal;
         const group = options.group;
         const run = <T>(child: LazyResult<T>): Promise<T> =>
-          this.run(child, { params, env, signal: childSignal, group });
+          this.run(child, {
+            params,
+            env,
+            signal: childSignal,
+            group,
+            overrides: options.overrides,
+          });
         const overrides = this.#overridesFor(options);
         const rr = new RunResources(
           this.#registryFor(overrides),

@@ -1,6 +1,6 @@
 /** overrideResource: a resource's factory replaced for one run or one engine. */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { Engine, inject, overrideResource, resource, task } from '../../src/index.js';
+import { Engine, inject, overrideResource, resource, subflow, task } from '../../src/index.js';
 
 interface Db {
   query(sql: string): string;
@@ -57,6 +57,13 @@ describe('overrideResource', () => {
         () => 2,
       ).def.scope,
     ).toBe('task');
+  });
+
+  it('reaches the child run of a subflow', async () => {
+    const inner = subflow('inner', () => ask(inject<Db>('db')))();
+    const fake = overrideResource(db, () => ({ query: () => 'fake in child' }));
+    const engine = new Engine({ resources: [db] });
+    expect(await engine.run(inner, { overrides: [fake] })).toBe('fake in child');
   });
 
   it('is typed by the definition and refuses built-in names', () => {
