@@ -31,7 +31,7 @@ export interface ResourceContext {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /**
    * Run another target as a child run of this one, on the same engine, with this run's
-   * params, env and signal (what `subflow` uses).
+   * params, env, signal and resource overrides (what `subflow` uses).
    */
   readonly run?: <T>(target: LazyResult<T>) => Promise<T>;
 }

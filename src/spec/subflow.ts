@@ -1,7 +1,7 @@
 /**
  * subflow: a target run as one task of another graph. `subflow(name, build)` is a factory like
  * a task's: its arguments are resolved, `build(...args)` makes the inner target, and the inner
- * target runs as a child run on the same engine (same params, env and signal; its own run id
+ * target runs as a child run on the same engine (same params, env, signal and overrides; own run id
  * and events). `subflow(name, target)` runs a fixed target.
  *
  * Invariants:
