@@ -1,8 +1,8 @@
 /**
  * subflow: a target run as one task of another graph. `subflow(name, build)` is a factory like
  * a task's: its arguments are resolved, `build(...args)` makes the inner target, and the inner
- * target runs as a child run on the same engine (same params, env, signal and overrides; own run id
- * and events). `subflow(name, target)` runs a fixed target.
+ * target runs as a child run on the same engine (same params, env, signal and resource
+ * overrides; its own run id and events). `subflow(name, target)` runs a fixed target.
  *
  * Invariants:
  * - [SUB-1] The inner target is built only when the subflow's task runs (or when `dryRun` and
