@@ -73,6 +73,8 @@ export const ErrorCode = {
   HTTP_STATUS: 'CASCADE_ERR_HTTP_STATUS',
   /** A cache or state backend (Redis, a cache directory) failed; `details.backend`. */
   BACKEND_FAILED: 'CASCADE_ERR_BACKEND_FAILED',
+  /** A router took more steps than its `maxSteps`; `details.router`, `details.maxSteps`. */
+  STEPS_EXCEEDED: 'CASCADE_ERR_STEPS_EXCEEDED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

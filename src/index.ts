@@ -9,3 +9,5 @@ export * from './runtime/index.js';
 export * from './messaging/index.js';
 export * from './observatory/index.js';
 export * from './providers/index.js';
+export { createCli } from './cli/create-cli.js';
+export type { CreateCliOptions, WorkflowCli, CliOutput } from './cli/create-cli.js';

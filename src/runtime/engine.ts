@@ -20,7 +20,9 @@
 import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LazyResult } from '../spec/lazy-result.js';
-import type { ResourceDef } from '../spec/resource.js';
+import type { ResourceDef, ResourceOverride } from '../spec/resource.js';
+import { inputSpecOf } from '../spec/input.js';
+import type { Graph } from '../graph/graph.js';
 import { collectLazies, substitute } from '../graph/scan-args.js';
 import { StructuralHasher } from '../graph/structural-hash.js';
 import { BackendError, CancelledError, InvalidArgumentError } from '../errors.js';
@@ -37,7 +39,7 @@ import { ResourceManager } from './resource-manager.js';
 import type { ResourceRequest } from './resource-manager.js';
 import { MemoryCache, type CacheBackend } from './cache.js';
 import type { StateStore } from './state-store.js';
-import { RunResources } from './resources.js';
+import { RunResources, type ResourceRegistry } from './resources.js';
 import { Solver } from './solver.js';
 import { Executor, backendWarning, warn } from './executor.js';
 import { vmLoop, vmSpawn } from './vm.js';
@@ -83,6 +85,8 @@ export interface EngineOptions {
   systemResources?: Readonly<Record<string, number>>;
   /** Resources `inject(name)` may name. */
   resources?: readonly ResourceDef<unknown>[];
+  /** Replacements of resources for every run of this engine (see `overrideResource`). */
+  overrides?: readonly ResourceOverride<unknown>[];
   /** The memory cache behind `.withCache('memory')` (default: a new MemoryCache). */
   cache?: MemoryCache;
   /**
@@ -116,6 +120,10 @@ export interface RunOptions {
    * earlier run resumes it: the nodes that run finished are not run again. [ENG-6]
    */
   runId?: string;
+  /** Environment variables `env(...)` inputs read (default: `process.env`). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Replacements of resources for this run, over the engine's (see `overrideResource`). */
+  overrides?: readonly ResourceOverride<unknown>[];
 }
 
 /** Options of {@link Engine.spawn}. */
@@ -162,6 +170,7 @@ export class Engine {
   readonly #state: StateStore | null;
   readonly #hasher = new StructuralHasher();
   readonly #registry = new Map<string, ResourceDef<unknown>>();
+  readonly #overrides = new Map<string, ResourceDef<unknown>>();
   readonly #clock: Clock | undefined;
   readonly #yieldEvery: number;
   /** The options of every lean VM run without constraints or signal, made on first use. */
@@ -212,6 +221,24 @@ export class Engine {
     }
     this.#yieldEvery = every;
     for (const def of options.resources ?? []) this.register(def);
+    for (const o of options.overrides ?? []) this.#overrides.set(o.name, o.def);
+  }
+
+  /** The overrides of a run (the engine's, then the run's), or null if there are none. */
+  #overridesFor(run: RunOptions): Map<string, ResourceDef<unknown>> | null {
+    const extra = run.overrides ?? [];
+    if (extra.length === 0) return this.#overrides.size === 0 ? null : this.#overrides;
+    const all = new Map(this.#overrides);
+    for (const o of extra) all.set(o.name, o.def);
+    return all;
+  }
+
+  /** The registry a run resolves names in: the engine's, with the overrides over it. */
+  #registryFor(overrides: Map<string, ResourceDef<unknown>> | null): ResourceRegistry {
+    if (overrides === null) return this.#registry;
+    const all = new Map(this.#registry);
+    for (const [name, def] of overrides) all.set(name, def);
+    return all;
   }
 
   /** The engine's event bus. */
@@ -353,13 +380,26 @@ export class Engine {
     if (bus.hasSubscribers) {
       bus.emit({ type: 'RunStarted', runId, target: target.name, vm: options.vm === true });
     }
+    const env = options.env ?? process.env;
     const signal = controller.signal;
     const sleep = (ms: number): Promise<void> => this.#sleep(ms, signal);
-    const resources = new RunResources(this.#registry, { runId, signal, params, sleep }, warn);
+    const group = options.group;
+    const run = <T>(child: LazyResult<T>): Promise<T> =>
+      this.run(child, { params, env, signal, group, overrides: options.overrides });
+    const overrides = this.#overridesFor(options);
+    const registry = this.#registryFor(overrides);
+    const resources = new RunResources(
+      registry,
+      { runId, signal, params, sleep, env, run },
+      warn,
+      overrides,
+    );
     let status: RunStatus = 'succeeded';
     let error: unknown = undefined;
     try {
-      const graph = this.#solver.solve(target, { hasher: this.#hasher, registry: this.#registry });
+      const graph = this.#solver.solve(target, { hasher: this.#hasher, registry });
+      const inputs = inputPlaceholders(graph);
+      for (const inj of inputs) await resources.valueOf(inj); // [INPUT-1]
       const state =
         options.runId !== undefined && this.#state !== null
           ? await loadRunState(this.#state, runId)
@@ -470,9 +510,25 @@ export class Engine {
       if (injects.length > 0) {
         signal ??= new AbortController().signal;
         const params = options.params ?? {};
-        const runSignal = signal;
-        const sleep = (ms: number): Promise<void> => this.#sleep(ms, runSignal);
-        const rr = new RunResources(this.#registry, { runId, signal, params, sleep }, warn);
+        const env = options.env ?? process.env;
+        const childSignal = signal;
+        const sleep = (ms: number): Promise<void> => this.#sleep(ms, childSignal);
+        const group = options.group;
+        const run = <T>(child: LazyResult<T>): Promise<T> =>
+          this.run(child, {
+            params,
+            env,
+            signal: childSignal,
+            group,
+            overrides: options.overrides,
+          });
+        const overrides = this.#overridesFor(options);
+        const rr = new RunResources(
+          this.#registryFor(overrides),
+          { runId, signal, params, sleep, env, run },
+          warn,
+          overrides,
+        );
         resources = rr;
         const values = new Map<LazyResult<unknown>, unknown>();
         for (const inj of injects) values.set(inj, await rr.valueOf(inj));
@@ -553,6 +609,15 @@ function hasMethods(value: unknown, names: readonly string[]): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
   return names.every((n) => typeof record[n] === 'function');
+}
+
+/** The input placeholders (`param`, `env`) of a graph, resolved before anything runs. */
+function inputPlaceholders(graph: Graph): LazyResult<unknown>[] {
+  const out: LazyResult<unknown>[] = [];
+  for (const node of graph.nodes) {
+    for (const inj of node.injects) if (inputSpecOf(inj) !== null) out.push(inj);
+  }
+  return out;
 }
 
 function isTaskCall(target: unknown): target is LazyResult<unknown> {

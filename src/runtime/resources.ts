@@ -68,11 +68,25 @@ export class RunResources {
   #onError: (error: unknown) => void;
   #runScoped = new Map<ResourceDef<unknown>, Promise<unknown>>();
   #teardowns: Teardown[] = [];
+  #overrides: ResourceRegistry | null;
 
-  constructor(registry: ResourceRegistry, ctx: ResourceContext, onError: (e: unknown) => void) {
+  /** `overrides`: definitions used instead of those of the same name, however injected. */
+  constructor(
+    registry: ResourceRegistry,
+    ctx: ResourceContext,
+    onError: (e: unknown) => void,
+    overrides: ResourceRegistry | null = null,
+  ) {
     this.#registry = registry;
     this.#ctx = ctx;
     this.#onError = onError;
+    this.#overrides = overrides;
+  }
+
+  #resolve(lazy: LazyResult<unknown>): ResourceDef<unknown> | string {
+    const def = resolveInject(lazy, this.#registry);
+    if (typeof def === 'string' || this.#overrides === null) return def;
+    return this.#overrides.get(def.name) ?? def;
   }
 
   /** Set up (or reuse) what `injects` need for one attempt. */
@@ -84,7 +98,7 @@ export class RunResources {
     const teardowns: Teardown[] = [];
     try {
       for (const lazy of injects) {
-        const def = resolveInject(lazy, this.#registry);
+        const def = this.#resolve(lazy);
         if (typeof def === 'string') {
           values.set(lazy, this.#builtin(def, task));
         } else if (def.scope === 'run') {
@@ -108,7 +122,7 @@ export class RunResources {
 
   /** The value of a run-scoped or built-in resource (VM mode: task scope counts as run). */
   async valueOf(lazy: LazyResult<unknown>): Promise<unknown> {
-    const def = resolveInject(lazy, this.#registry);
+    const def = this.#resolve(lazy);
     if (typeof def === 'string') {
       return this.#builtin(def, { nodeId: '', taskName: lazy.name, attempt: 1 });
     }

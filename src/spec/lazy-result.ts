@@ -29,7 +29,41 @@ export interface TaskDef {
   readonly name: string;
   /** Pure tasks with structurally equal calls are merged into one graph node per run. */
   readonly pure: boolean;
+  /**
+   * What a composite task is made of (a router's states, a subflow's target), for `dryRun`
+   * and `visualize`; absent for a plain task.
+   */
+  readonly structure?: TaskStructure;
 }
+
+/** A router state as pictures and plans show it. */
+export interface RouterStateInfo {
+  readonly name: string;
+  /** `task` runs a task (it may return a jump); `select` picks the next state by a key. */
+  readonly kind: 'task' | 'select';
+  /** The task or selector's name. */
+  readonly label: string;
+  /**
+   * Where it may go: for `select` key -> state (or `$end`); for `task` the declared targets
+   * as key = state, or null when undeclared (any state).
+   */
+  readonly next: Readonly<Record<string, string>> | null;
+}
+
+/** The inside of a composite task. */
+export type TaskStructure =
+  | {
+      readonly kind: 'router';
+      readonly start: string;
+      readonly states: readonly RouterStateInfo[];
+      readonly maxSteps: number;
+    }
+  | {
+      readonly kind: 'subflow';
+      /** Builds the inner target from the node's resolved arguments. */
+      readonly build: (...args: never[]) => LazyResult<unknown>;
+    }
+  | { readonly kind: 'sequence' };
 
 /** What a LazyResult stands for: a call, a map over lists, or an injected resource. */
 export type LazyKind = 'call' | 'map' | 'inject';

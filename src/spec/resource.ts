@@ -32,6 +32,13 @@ export interface ResourceContext {
    * rejects with a CancelledError when the run is cancelled.
    */
   readonly sleep: (ms: number) => Promise<void>;
+  /** The run's environment variables (`env(...)` inputs read them); default `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Run another target as a child run of this one, on the same engine, with this run's
+   * params, env, signal and resource overrides (what `subflow` uses).
+   */
+  readonly run?: <T>(target: LazyResult<T>) => Promise<T>;
 }
 
 /** What `inject('context')` gives a task. */
@@ -135,6 +142,37 @@ export function inject<V = never>(nameOrDef: string | ResourceDef<V>): LazyResul
     condition: null,
     afterList: [],
   });
+}
+
+/** A replacement of a resource's factory, for a run or an engine (tests, local runs). */
+export interface ResourceOverride<V> {
+  /** The name of the resource replaced. */
+  readonly name: string;
+  /** The definition used instead. */
+  readonly def: ResourceDef<V>;
+}
+
+/**
+ * Replace a resource's factory for one run (`engine.run(t, { overrides: [...] })`) or for an
+ * engine (`new Engine({ overrides: [...] })`). Given the definition, the replacement must make
+ * a value of the same type; it takes that definition's scope unless `scope` says otherwise.
+ * Injects by name and injects of the definition itself both get the replacement.
+ *
+ * @example
+ * ```ts
+ * const db = resource('db', () => connect(process.env.DB_URL!));
+ * const fake = overrideResource(db, () => new InMemoryDb()); // must be a Db
+ * await engine.run(saveReport(inject<Db>('db')), { overrides: [fake] });
+ * ```
+ */
+export function overrideResource<V>(
+  target: ResourceDef<V> | string,
+  factory: ResourceFactory<V>,
+  options: { scope?: ResourceScope } = {},
+): ResourceOverride<V> {
+  const name = typeof target === 'string' ? target : target?.name;
+  const scope = options.scope ?? (typeof target === 'string' ? 'run' : target.scope);
+  return Object.freeze({ name, def: resource(name, factory, { scope }) });
 }
 
 /**

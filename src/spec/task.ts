@@ -10,7 +10,7 @@
  * - [TASK-3] Types follow the function: `(a: number) => Promise<string>` gives a factory
  *   `(a: number | LazyResult<number>) => LazyResult<string>`.
  */
-import { LazyResult, type TaskDef } from './lazy-result.js';
+import { LazyResult, type TaskDef, type TaskStructure } from './lazy-result.js';
 import type { TailCall, TailCallable } from './tail-call.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -94,13 +94,27 @@ export function task<A extends unknown[], R>(
 ): TaskFactory<A, R> {
   if (typeof fn !== 'function') throw new InvalidArgumentError('task', fn, 'must be a function');
   const name = options.name ?? (fn.name !== '' ? fn.name : 'task');
+  return structuredTask(fn, name, options.pure === true, undefined);
+}
+
+/**
+ * @internal A task whose definition carries a structure (router, subflow, sequence), for the
+ * composites of this layer. Users call {@link task}.
+ */
+export function structuredTask<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  name: string,
+  pure: boolean,
+  structure: TaskStructure | undefined,
+): TaskFactory<A, R> {
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidArgumentError('task name', name, 'must be a non-empty string');
   }
   const def: TaskDef = Object.freeze({
     fn,
     name,
-    pure: options.pure === true,
+    pure,
+    ...(structure !== undefined && { structure }),
   });
   const factory = (...args: unknown[]): LazyResult<unknown> =>
     new LazyResult({

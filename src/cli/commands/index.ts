@@ -11,6 +11,8 @@ import { register as registerDemo } from './demo.js';
 import { register as registerPlot } from './plot.js';
 import { register as registerAnalyze } from './analyze.js';
 import { register as registerCtl } from './ctl.js';
+import { register as registerGraph } from './graph.js';
+import { register as registerPlan } from './plan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -23,4 +25,6 @@ export const commands: RegisterCommand[] = [
   registerPlot,
   registerAnalyze,
   registerCtl,
+  registerGraph,
+  registerPlan,
 ];
