@@ -145,8 +145,12 @@ export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptio
   return { nodes, target: state.get(target)!, indexOf: state };
 }
 
-/** Shared by every node with no injects or no deps (never written to). */
-const NONE: readonly never[] = Object.freeze([]);
+/**
+ * Shared by every node with no injects or no deps; typed readonly, never written to. Not
+ * frozen: a frozen array has its own elements kind, and loops over `deps` and `injects` that
+ * meet both kinds measured slower.
+ */
+const NONE: readonly never[] = [];
 
 function frameOf(lazy: LazyResult<unknown>): Frame {
   // The args array is the factory's own (never self-referential): its elements are scanned
