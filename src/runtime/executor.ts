@@ -80,10 +80,17 @@ class GraphRun {
   readonly #remaining: Int32Array;
   readonly #results: unknown[];
   readonly #work: number[] = [];
-  /** Nodes that finished synchronously in this pass, with their values (or errors). [EXE-8] */
+  /**
+   * The first `#finishedCount` entries: nodes that finished synchronously in this pass, with
+   * their values (or errors). [EXE-8] Reused pass after pass: emptying an array by setting its
+   * length drops its storage, and a 10,000-long chain made a pass (and three arrays) per node.
+   */
   readonly #finished: number[] = [];
   readonly #finishedValues: unknown[] = [];
   readonly #finishedOk: boolean[] = [];
+  #finishedCount = 0;
+  /** Upstream results by LazyResult, for nodes without injects: one for the whole run. */
+  #upstream: ArgValues | null = null;
   #pumping = false;
   #inFlight = 0;
   #failed = false;
@@ -139,22 +146,22 @@ class GraphRun {
 
   /** Apply the synchronous completions of the last pass, in the order they happened. [EXE-8] */
   #applyFinished(): void {
-    const finished = this.#finished;
-    for (let f = 0; f < finished.length; f++) {
-      const i = finished[f];
+    const count = this.#finishedCount;
+    this.#finishedCount = 0;
+    for (let f = 0; f < count; f++) {
+      const i = this.#finished[f];
+      const value = this.#finishedValues[f];
+      this.#finishedValues[f] = undefined;
       this.#inFlight--;
       if (this.#finishedOk[f]) {
         this.#status[i] = DONE;
-        this.#results[i] = this.#finishedValues[f];
+        this.#results[i] = value;
         this.#complete(this.#graph.nodes[i]);
       } else {
         this.#status[i] = FAILED;
-        this.#fail(this.#finishedValues[f]);
+        this.#fail(value);
       }
     }
-    finished.length = 0;
-    this.#finishedValues.length = 0;
-    this.#finishedOk.length = 0;
   }
 
   #ready(i: number): void {
@@ -209,7 +216,10 @@ class GraphRun {
     try {
       const args = (
         node.hasLazyArgs
-          ? substitute(lazy.args, new ArgValues(this.#graph, this.#results, null))
+          ? substitute(
+              lazy.args,
+              (this.#upstream ??= new ArgValues(this.#graph, this.#results, null)),
+            )
           : lazy.args
       ) as unknown[];
       started = attemptStarted(run, def.name, node.id, 1); // [ATT-5]
@@ -230,9 +240,10 @@ class GraphRun {
   }
 
   #finish(i: number, ok: boolean, value: unknown): null {
-    this.#finished.push(i);
-    this.#finishedOk.push(ok);
-    this.#finishedValues.push(value);
+    const f = this.#finishedCount++;
+    this.#finished[f] = i;
+    this.#finishedOk[f] = ok;
+    this.#finishedValues[f] = value;
     return null;
   }
 
