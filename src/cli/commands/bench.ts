@@ -18,6 +18,7 @@ import type { Command } from 'commander';
 /** The benchmark scripts `cascade bench` runs, by name: `bench/<name>.ts`. */
 const BENCHES: ReadonlyArray<readonly [name: string, about: string]> = [
   ['engine', 'per-task overhead of 10,000-node wide and deep graphs; VM iterations/s'],
+  ['engine-ab', "per-task overhead against another version's src/ (--base DIR), paired runs"],
   [
     'channels',
     'P producers x M messages, each reaching F ring neighbours, through LocalBus (exact and ' +
