@@ -57,8 +57,8 @@ export interface BuildGraphOptions {
 
 interface Frame {
   lazy: LazyResult<unknown>;
-  children: LazyResult<unknown>[];
-  injects: LazyResult<unknown>[];
+  children: readonly LazyResult<unknown>[];
+  injects: readonly LazyResult<unknown>[];
   argLazies: number;
   next: number;
 }
@@ -103,14 +103,18 @@ export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptio
     }
     stack.pop();
     const lazy = frame.lazy;
-    const deps: number[] = [];
-    stamp++;
-    for (const child of frame.children) {
-      const d = state.get(child)!;
-      if (mark[d] !== stamp) {
-        mark[d] = stamp;
-        deps.push(d);
+    let deps: readonly number[] = NONE;
+    if (frame.children.length > 0) {
+      const list: number[] = [];
+      stamp++;
+      for (const child of frame.children) {
+        const d = state.get(child)!;
+        if (mark[d] !== stamp) {
+          mark[d] = stamp;
+          list.push(d);
+        }
       }
+      deps = list;
     }
     const index = nodes.length;
     let hash = `@${index}`;
@@ -141,30 +145,46 @@ export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptio
   return { nodes, target: state.get(target)!, indexOf: state };
 }
 
+/**
+ * Shared by every node with no injects or no deps; typed readonly, never written to. Not
+ * frozen: a frozen array has its own elements kind, and loops over `deps` and `injects` that
+ * meet both kinds measured slower.
+ */
+const NONE: readonly never[] = [];
+
 function frameOf(lazy: LazyResult<unknown>): Frame {
-  const found: LazyResult<unknown>[] = [];
-  collectLazies(lazy.args, found);
-  const children: LazyResult<unknown>[] = [];
-  const injects: LazyResult<unknown>[] = [];
-  for (const l of found) {
-    if (l.kind === 'inject') injects.push(l);
-    else children.push(l);
+  // The args array is the factory's own (never self-referential): its elements are scanned
+  // here and only containers go through collectLazies, whose cycle guard allocates. A node
+  // with nothing upstream (most of a wide graph) allocates no list at all.
+  let children: LazyResult<unknown>[] | null = null;
+  const args = lazy.args;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg !== 'object' || arg === null) continue;
+    children ??= [];
+    if (arg instanceof LazyResult) children.push(arg);
+    else collectLazies(arg, children);
   }
-  const argLazies = children.length;
+  let injects: readonly LazyResult<unknown>[] = NONE;
+  if (children !== null && children.some((l) => l.kind === 'inject')) {
+    injects = children.filter((l) => l.kind === 'inject');
+    children = children.filter((l) => l.kind !== 'inject');
+  }
+  const argLazies = children === null ? 0 : children.length;
   const cond = lazy.condition;
   if (cond instanceof LazyResult) {
     if (cond.kind === 'inject') {
       throw new InvalidArgumentError('runIf', cond.name, 'cannot be an injected resource');
     }
-    children.push(cond);
+    (children ??= []).push(cond);
   }
   for (const a of lazy.afterList) {
     if (a.kind === 'inject') {
       throw new InvalidArgumentError('after', a.name, 'cannot be an injected resource');
     }
-    children.push(a);
+    (children ??= []).push(a);
   }
-  return { lazy, children, injects, argLazies, next: 0 };
+  return { lazy, children: children ?? NONE, injects, argLazies, next: 0 };
 }
 
 function cycleError(stack: Frame[], child: LazyResult<unknown>): CascadeError {

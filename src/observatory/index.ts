@@ -41,18 +41,6 @@ export {
 export type { RendererDiagOptions, RendererDiagResult } from './diagnostics/renderer-diag.js';
 export { profileWork, topSelfTime } from './diagnostics/cpu-profile.js';
 export type { SelfTimeRow } from './diagnostics/cpu-profile.js';
-export {
-  runChannelBench,
-  formatChannelBench,
-  resolveChannelBenchOptions,
-  SCENARIOS,
-} from './diagnostics/channel-bench.js';
-export type {
-  ChannelBenchOptions,
-  ChannelBenchResult,
-  ChannelBenchRow,
-  ScenarioName,
-} from './diagnostics/channel-bench.js';
 export type {
   FireflyRunControl,
   FireflyRunObserver,

@@ -26,6 +26,11 @@
  *   which are data and stand as their value (`inject('params')`, and `inject('context')`
  *   which holds them): a task injecting the run's signal is cached across runs, and one
  *   reading params is keyed by them.
+ * - [EXE-10] A task with nothing to wait for before its call (no injects, cache, constraints,
+ *   retry, gate or run state) is called at once, and when it returns a plain value its node completes
+ *   with no promise. Completions are applied after the pass over the ready nodes that produced
+ *   them, in order, as the promise path applies them one microtask later: the same nodes
+ *   start, in the same order, and a failure stops the same ones.
  */
 import type { GateKey } from './constraint-gate.js';
 import { substitute, type LazyValues } from '../graph/scan-args.js';
@@ -103,6 +108,17 @@ class GraphRun {
   readonly #remaining: Int32Array;
   readonly #results: unknown[];
   readonly #work: number[] = [];
+  /**
+   * The first `#finishedCount` entries: nodes that finished synchronously in this pass, with
+   * their values (or errors). [EXE-10] Reused pass after pass: emptying an array by setting its
+   * length drops its storage, and a 10,000-long chain made a pass (and three arrays) per node.
+   */
+  readonly #finished: number[] = [];
+  readonly #finishedValues: unknown[] = [];
+  readonly #finishedOk: boolean[] = [];
+  #finishedCount = 0;
+  /** Upstream results by LazyResult, for nodes without injects: one for the whole run. */
+  #upstream: ArgValues | null = null;
   #pumping = false;
   #inFlight = 0;
   #failed = false;
@@ -145,10 +161,35 @@ class GraphRun {
     this.#pumping = true;
     const work = this.#work;
     // FIFO, so nodes start in graph order; a work list, not recursion [EXE-6]
-    for (let k = 0; k < work.length && !this.#failed; k++) this.#ready(work[k]);
+    let k = 0;
+    while (k < work.length && !this.#failed) {
+      for (; k < work.length && !this.#failed; k++) this.#ready(work[k]);
+      this.#applyFinished(); // [EXE-10] may add ready nodes for another pass
+    }
+    this.#applyFinished();
     work.length = 0;
     this.#pumping = false;
     this.#checkDone();
+  }
+
+  /** Apply the synchronous completions of the last pass, in the order they happened. [EXE-10] */
+  #applyFinished(): void {
+    const count = this.#finishedCount;
+    this.#finishedCount = 0;
+    for (let f = 0; f < count; f++) {
+      const i = this.#finished[f];
+      const value = this.#finishedValues[f];
+      this.#finishedValues[f] = undefined;
+      this.#inFlight--;
+      if (this.#finishedOk[f]) {
+        this.#status[i] = DONE;
+        this.#results[i] = value;
+        this.#complete(this.#graph.nodes[i]);
+      } else {
+        this.#status[i] = FAILED;
+        this.#fail(value);
+      }
+    }
   }
 
   #ready(i: number): void {
@@ -168,10 +209,99 @@ class GraphRun {
     }
     this.#status[i] = RUNNING;
     this.#inFlight++;
-    this.#execute(node).then(
+    const promise = this.#callsAtOnce(node) ? this.#callNow(node) : this.#execute(node);
+    if (promise === null) return; // finished synchronously [EXE-10]
+    promise.then(
       (value) => this.#succeeded(i, value),
       (error: unknown) => this.#failedNode(i, error),
     );
+  }
+
+  /** Whether nothing stands between the node and its call. [EXE-10] */
+  #callsAtOnce(node: GraphNode): boolean {
+    const lazy = node.lazy;
+    return (
+      lazy.kind === 'call' &&
+      lazy.retry === null &&
+      lazy.cache === null &&
+      lazy.constraints === null &&
+      node.injects.length === 0 &&
+      this.#run.gate === null &&
+      this.#run.state === null // a run with an id records (and resumes) every node [STATE-3]
+    );
+  }
+
+  /**
+   * The one attempt of a node that {@link #callsAtOnce}, as {@link #attempt} makes it: a plain
+   * value or a throw is recorded for the end of the pass and null returned; a promise, a tail
+   * call or a wait continue in {@link #finishCall}. [EXE-10] [ATT-1] [ATT-3] [ATT-4]
+   */
+  #callNow(node: GraphNode): Promise<unknown> | null {
+    const run = this.#run;
+    const lazy = node.lazy;
+    const def = lazy.task!;
+    if (run.signal.aborted) return this.#finish(node.index, false, cancelledBy(run.signal));
+    let started = -1;
+    try {
+      const args = (
+        node.hasLazyArgs
+          ? substitute(
+              lazy.args,
+              (this.#upstream ??= new ArgValues(this.#graph, this.#results, null)),
+            )
+          : lazy.args
+      ) as unknown[];
+      started = attemptStarted(run, def.name, node.id, 1); // [ATT-5]
+      const value = (def.fn as Callable)(...args);
+      if (isThenable(value) || value instanceof TailCall || value instanceof Wait) {
+        return this.#finishCall(node, args, value, started);
+      }
+      attemptFinished(run, def.name, node.id, 1, started, 'succeeded', undefined);
+      return this.#finish(node.index, true, value);
+    } catch (error) {
+      if (started >= 0) attemptFinished(run, def.name, node.id, 1, started, 'failed', error);
+      return this.#finish(
+        node.index,
+        false,
+        finalError(error, 1, 1, run.signal, def.name, node.id),
+      );
+    }
+  }
+
+  #finish(i: number, ok: boolean, value: unknown): null {
+    const f = this.#finishedCount++;
+    this.#finished[f] = i;
+    this.#finishedOk[f] = ok;
+    this.#finishedValues[f] = value;
+    return null;
+  }
+
+  /** The rest of a {@link #callNow} whose call returned a promise, a tail call or a wait. */
+  async #finishCall(
+    node: GraphNode,
+    args: unknown[],
+    first: unknown,
+    started: number,
+  ): Promise<unknown> {
+    const run = this.#run;
+    const def = node.lazy.task!;
+    try {
+      let value = isThenable(first) ? await first : first;
+      if (value instanceof TailCall || value instanceof Wait) {
+        value = await vmLoop(def, args, value, {
+          resourceManager: run.resourceManager,
+          constraints: null,
+          gateKey: null,
+          signal: run.signal,
+          yieldEvery: run.yieldEvery,
+        });
+      }
+      attemptFinished(run, def.name, node.id, 1, started, 'succeeded', undefined);
+      return value;
+    } catch (error) {
+      attemptFinished(run, def.name, node.id, 1, started, 'failed', error);
+      throw finalError(error, 1, 1, run.signal, def.name, node.id);
+    }
   }
 
   #skip(node: GraphNode, reason: string): void {

@@ -25,6 +25,7 @@ function runBench(
 
 describe.each([
   ['engine.ts', ['--reps', '--nodes', '--iterations', '--json']],
+  ['engine-ab.ts', ['--base', '--pairs', '--nodes', '--json']],
   ['channels.ts', ['--producers', '--messages', '--fanout', '--repetitions', '--json']],
   [
     'fireflies.ts',
@@ -64,6 +65,7 @@ describe.each([
 describe('bench option values', () => {
   it.each([
     ['engine.ts', ['--reps', '2.5'], /--reps must be an integer >= 1, got "2\.5"/],
+    ['engine-ab.ts', ['--pairs', '1'], /--base is required/],
     ['channels.ts', ['--producers', '1e2'], /--producers must be an integer >= 1, got "1e2"/],
     ['fireflies.ts', ['--sides', '100,x'], /--sides must be an integer >= 1, got "x"/],
     ['state-codec.ts', ['--side', '0'], /--side must be an integer >= 1, got "0"/],

@@ -1,27 +1,39 @@
 /**
- * `cascade bench`: the benchmarks, runnable from the installed command. Each subcommand
- * parses its options, calls the benchmark logic in `observatory/diagnostics/` and prints a
- * table (or JSON). Benchmarks never pass or fail on time. Adding one is a function
- * `(bench: Command) => void` and one line in `benchSubcommands`.
+ * `cascade bench NAME [options]`: runs the benchmark script `bench/NAME.ts` of a source
+ * checkout through tsx, its options passed on as given (`cascade bench channels --help` prints
+ * the script's own usage) and its exit code returned. One implementation per benchmark: the
+ * script is the benchmark, this command only finds and starts it.
  *
- * - `cascade bench channels`: LocalBus, DirectChannel, EventEmitter and mqemitter on the
- *   reference fan-out scenario (issue 3).
+ * Benchmarks are not part of the library: they compare Cascade with peers that are
+ * devDependencies (mqemitter, lz4js, zstd) and the published package's files do not include
+ * bench/. From an install without bench/ (or without tsx), the command says where the
+ * benchmarks are, in one line, and exits 1.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import {
-  SCENARIOS,
-  formatChannelBench,
-  runChannelBench,
-  type ScenarioName,
-} from '../../observatory/index.js';
-import { UsageError } from '../usage-error.js';
-import { parseNumber } from '../parse.js';
 
-/** The subcommands of `cascade bench`. */
-const benchSubcommands: Array<(bench: Command) => void> = [registerChannels];
+/** The benchmark scripts `cascade bench` runs, by name: `bench/<name>.ts`. */
+const BENCHES: ReadonlyArray<readonly [name: string, about: string]> = [
+  ['engine', 'per-task overhead of 10,000-node wide and deep graphs; VM iterations/s'],
+  ['engine-ab', "per-task overhead against another version's src/ (--base DIR), paired runs"],
+  [
+    'channels',
+    'P producers x M messages, each reaching F ring neighbours, through LocalBus (exact and ' +
+      'wildcard), DirectChannel, EventEmitter and mqemitter: msgs/s and send->handler latency',
+  ],
+  ['fireflies', 'simulated s per wall s of the firefly experiment, virtual clock, headless'],
+  ['gateway', 'the WebSocket gateway: connect, control round trips, events, state frames'],
+  ['state-codec', 'state frame encodings (delta, deflate, brotli, lz4, zstd) on firefly frames'],
+];
+
+/** The checkout's root: `dist/cli/commands/` (or `src/cli/commands/`) is three levels down. */
+const packageRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
- * Add `cascade bench` and its subcommands to the program.
+ * Add `cascade bench` and one subcommand per benchmark script.
  *
  * @example
  * ```ts
@@ -31,57 +43,49 @@ const benchSubcommands: Array<(bench: Command) => void> = [registerChannels];
 export function register(program: Command): void {
   const bench = program
     .command('bench')
-    .description('benchmarks: print parameters, machine and a table of measurements');
-  for (const add of benchSubcommands) add(bench);
-}
-
-interface ChannelFlags {
-  producers: string;
-  messages: string;
-  fanout: string;
-  repetitions: string;
-  only?: string;
-  json?: boolean;
-}
-
-function registerChannels(bench: Command): void {
-  bench
-    .command('channels')
     .description(
-      'P producers x M messages, each reaching F ring neighbours, through LocalBus (exact and ' +
-        'wildcard), DirectChannel, EventEmitter and mqemitter: msgs/s and send->handler latency',
-    )
-    .option('--producers <n>', 'number of producers (agents on the ring)', '100')
-    .option('--messages <n>', 'messages per producer', '5000')
-    .option('--fanout <n>', 'neighbours reached by each message', '8')
-    .option('--repetitions <n>', 'runs per scenario (the median is reported)', '5')
-    .option('--only <list>', `comma-separated scenarios (${SCENARIOS.join(', ')})`)
-    .option('--json', 'print the result as JSON')
-    .action(async (flags: ChannelFlags) => {
-      const scenarios = flags.only?.split(',').map((s) => s.trim()) as ScenarioName[] | undefined;
-      for (const s of scenarios ?? []) {
-        if (!SCENARIOS.includes(s)) {
-          throw new UsageError(`--only: unknown scenario "${s}" (one of ${SCENARIOS.join(', ')})`);
-        }
-      }
-      const result = await runChannelBench(
-        {
-          producers: parseCount('--producers', flags.producers),
-          messages: parseCount('--messages', flags.messages),
-          fanout: parseCount('--fanout', flags.fanout),
-          repetitions: parseCount('--repetitions', flags.repetitions),
-          scenarios,
-        },
-        (s, rep, rate) => {
-          process.stderr.write(`  ${s} run ${rep + 1}: ${(rate / 1e6).toFixed(2)} M msgs/s\n`);
-        },
-      );
-      process.stdout.write(
-        flags.json === true ? `${JSON.stringify(result, null, 2)}\n` : formatChannelBench(result),
-      );
-    });
+      'run a benchmark script of the source checkout (bench/NAME.ts); ' +
+        '`cascade bench NAME --help` lists its options',
+    );
+  for (const [name, about] of BENCHES) {
+    bench
+      .command(name)
+      .description(about)
+      .helpOption(false)
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .action((_options: unknown, command: Command) => {
+        process.exitCode = runBench(name, command.args);
+      });
+  }
 }
 
-function parseCount(option: string, text: string): number {
-  return parseNumber(option, text, { integer: true, min: 1 });
+/** Run `bench/<name>.ts args...` with tsx, the terminal inherited; its exit code. */
+function runBench(name: string, args: readonly string[]): number {
+  const script = `${packageRoot}bench/${name}.ts`;
+  const tsx = resolveTsx();
+  if (!existsSync(script) || tsx === undefined) {
+    process.stderr.write(
+      `cascade: the benchmarks are scripts of the source repository (bench/${name}.ts, run ` +
+        'with tsx), not part of the installed package: in a clone, `npm ci` then ' +
+        `\`npx tsx bench/${name}.ts\`\n`,
+    );
+    return 1;
+  }
+  const r = spawnSync(process.execPath, ['--import', tsx, script, ...args], {
+    stdio: 'inherit',
+  });
+  if (r.error !== undefined) throw r.error;
+  if (r.status !== null) return r.status;
+  const signal = r.signal === null ? undefined : constants.signals[r.signal];
+  return signal === undefined ? 1 : 128 + signal;
+}
+
+/** The URL of tsx's loader, or undefined when tsx (a devDependency) is not installed. */
+function resolveTsx(): string | undefined {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return undefined;
+  }
 }

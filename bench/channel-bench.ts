@@ -18,14 +18,17 @@
  * (`performance.now()`, every `sampleEvery`-th message) and reported as p50/p99 in µs. Each
  * scenario runs `repetitions` times, interleaved with the others; the row is the run with the
  * median throughput. Numbers are never pass/fail: this is a measurement, not a test.
+ *
+ * A benchmark, not part of the library: it lives in bench/ with its peers (mqemitter is a
+ * devDependency) and runs as `npx tsx bench/channels.ts` or `cascade bench channels`.
  */
 import { EventEmitter } from 'node:events';
 import { availableParallelism, cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import mqemitter from 'mqemitter';
-import { InvalidArgumentError } from '../../errors.js';
-import { medianOf } from '../metrics/index.js';
-import { DirectChannel, EMPTY, LocalBroker, LocalBus } from '../../messaging/index.js';
+import { InvalidArgumentError } from '../src/errors.js';
+import { medianOf } from '../src/observatory/metrics/index.js';
+import { DirectChannel, EMPTY, LocalBroker, LocalBus } from '../src/messaging/index.js';
 
 /** Options of {@link runChannelBench}. */
 export interface ChannelBenchOptions {

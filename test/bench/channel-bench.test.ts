@@ -9,8 +9,8 @@ import {
   formatChannelBench,
   resolveChannelBenchOptions,
   runChannelBench,
-} from '../../src/observatory/diagnostics/channel-bench.js';
-import { thrownCode } from './connector.conformance.js';
+} from '../../bench/channel-bench.js';
+import { thrownCode } from '../messaging/connector.conformance.js';
 
 describe('channel benchmark', () => {
   it('runs every scenario on a small ring and reports each one', async () => {
