@@ -74,6 +74,14 @@ export interface MqttConnectorOptions {
   /** Username and password, if the broker asks for them. */
   username?: string;
   password?: string;
+  /**
+   * The last will: what the broker publishes for this client when its connection ends without
+   * a DISCONNECT (the process was killed, the network went away). An empty payload with
+   * `retain` clears the topic's retained message.
+   */
+  will?: { topic: string; payload: Uint8Array | string; qos?: 0 | 1; retain?: boolean };
+  /** Seconds between keep-alive pings (default 60); the broker gives up after 1.5 times it. */
+  keepaliveSeconds?: number;
 }
 
 /** Counters of an {@link MqttConnector}. */
@@ -253,7 +261,19 @@ export class MqttConnector implements Connector {
       queueQoSZero: false, // [MQC-4] the offline buffer is ours, bounded
       username: options.username,
       password: options.password,
+      keepalive: positiveInt('keepaliveSeconds', options.keepaliveSeconds ?? 60),
     };
+    const will = options.will;
+    if (will !== undefined) {
+      validateTopic(will.topic);
+      const payload = will.payload;
+      this.#clientOptions.will = {
+        topic: will.topic,
+        payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload),
+        qos: will.qos ?? 0,
+        retain: will.retain === true,
+      };
+    }
   }
 
   /** True between `connect()` and `disconnect()` (also while reconnecting). */
