@@ -322,6 +322,8 @@ export class MqttConnector implements Connector {
     });
     this.#client = client;
     this.#connected = true;
+    noDelay(client);
+    client.on('connect', () => noDelay(client));
     client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet));
     client.on('connect', () => this.#onReconnect());
     this.#up = true;
@@ -542,6 +544,15 @@ function byId(a: PatternEntry, b: PatternEntry): number {
 
 function connectionEvent(connector: string, state: 'lost' | 'reconnected'): MessagingEvent {
   return { type: 'ConnectionChanged', connector, state };
+}
+
+/**
+ * Send small packets at once (no Nagle): a QoS 1 publish waits for its PUBACK, and a request
+ * waits for its answer; with Nagle and delayed ACKs each can wait up to 40 ms on loopback.
+ */
+function noDelay(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }
 
 function positiveInt(option: string, value: number): number {
