@@ -12,7 +12,14 @@ import { FireflyExperiment } from '../../src/observatory/experiments/firefly-exp
 import { MqttShardCoordinator } from '../../src/observatory/experiments/mqtt-shard-coordinator.js';
 import { runMqttShard } from '../../src/observatory/experiments/mqtt-shard.js';
 
-const MODEL = { width: 12, height: 12, periodMs: 500, nudgeMs: 25, jitterMs: 20, seed: 11 } as const;
+const MODEL = {
+  width: 12,
+  height: 12,
+  periodMs: 500,
+  nudgeMs: 25,
+  jitterMs: 20,
+  seed: 11,
+} as const;
 const DURATION = 3_000;
 
 function digest(log: Array<[number, number]>): string {

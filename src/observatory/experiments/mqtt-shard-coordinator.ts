@@ -159,7 +159,11 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     this.limit = limit;
     this.#sampleEveryMs = options.sampleEveryMs ?? 1000;
     if (!(this.#sampleEveryMs > 0) || !Number.isInteger(this.#sampleEveryMs)) {
-      throw new InvalidArgumentError('sampleEveryMs', this.#sampleEveryMs, 'must be an integer > 0');
+      throw new InvalidArgumentError(
+        'sampleEveryMs',
+        this.#sampleEveryMs,
+        'must be an integer > 0',
+      );
     }
     this.#nextSample = this.#sampleEveryMs;
     const every = options.telemetryEveryRounds ?? 16;
@@ -211,7 +215,7 @@ export class MqttShardCoordinator implements FireflyRunTarget {
         if (payload instanceof Uint8Array) this.#onTelemetry(shardOf(topic), payload);
       }),
     ];
-    await Promise.all(subs.map((s) => s.ready));
+    for (const sub of subs) await sub.ready;
     const o = this.#o;
     const config: ShardRunConfig = {
       session: this.#session,
@@ -294,7 +298,8 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     if (!(shard >= 0 && shard < this.shards)) return;
     this.#counters[shard] = d;
     let round = this.#rounds.get(d.round);
-    if (round === undefined) this.#rounds.set(d.round, (round = { count: 0, t: d.t, next: Infinity }));
+    if (round === undefined)
+      this.#rounds.set(d.round, (round = { count: 0, t: d.t, next: Infinity }));
     round.count++;
     round.next = Math.min(round.next, d.next);
     if (round.count < this.shards) return;

@@ -84,8 +84,7 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
   const me = o.shard;
   const P = shardPrefix(o.run ?? 'fireflies');
   const nonce = randomBytes(6).toString('hex');
-  const status = (s: ShardStatus): Promise<void> =>
-    mqtt.publish(`${P}/shard/${me}`, s, { qos: 1 });
+  const status = (s: ShardStatus): Promise<void> => mqtt.publish(`${P}/shard/${me}`, s, { qos: 1 });
   const mqtt = new MqttConnector({
     url: o.url,
     name: `shard-${me}`,
@@ -200,13 +199,23 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
         case 'go':
           go = true;
           until = c.until;
-          pace = { anchorWall: c.anchorWall, anchorSim: c.anchorSim, speed: c.speed, paused: c.paused };
+          pace = {
+            anchorWall: c.anchorWall,
+            anchorSim: c.anchorSim,
+            speed: c.speed,
+            paused: c.paused,
+          };
           break;
         case 'until':
           until = c.until;
           break;
         case 'pace':
-          pace = { anchorWall: c.anchorWall, anchorSim: c.anchorSim, speed: c.speed, paused: c.paused };
+          pace = {
+            anchorWall: c.anchorWall,
+            anchorSim: c.anchorSim,
+            speed: c.speed,
+            paused: c.paused,
+          };
           break;
         case 'stop':
           stopped = true;
@@ -215,7 +224,7 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
       poke();
     }),
   ];
-  await Promise.all(subs.map((s) => s.ready));
+  for (const sub of subs) await sub.ready;
   const tel = stepper.telemetry;
   const { from, to } = stepper;
   sent(
@@ -280,7 +289,7 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     sendDone(-1, Number.NaN, stepper.nextDue(-Infinity, nextSample));
     t = await agree(-1);
     let prevT = 0;
-    for (let k = 0; !halted(); ) {
+    for (let k = 0; !halted();) {
       if (o.failAfterRounds !== undefined && k >= o.failAfterRounds) {
         throw new Error(`injected failure after ${k} rounds`);
       }
@@ -299,9 +308,13 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
       await stepper.runTick(t);
       for (const j of stepper.neighbours) {
         sent(
-          mqtt.publish(`${P}/border/${j}/${me}`, encodeBorder(session, k, t, stepper.borderOut(j)), {
-            qos: 1,
-          }),
+          mqtt.publish(
+            `${P}/border/${j}/${me}`,
+            encodeBorder(session, k, t, stepper.borderOut(j)),
+            {
+              qos: 1,
+            },
+          ),
         );
       }
       batch.add(t, stepper.ownFlashes());
@@ -335,7 +348,7 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
   await stepper.exp.stop();
   if (!lost) await status({ state: 'stopped', session, nonce }).catch(() => {});
   await mqtt.disconnect();
-  if (publishError !== null) throw publishError;
+  if (publishError !== null) throw publishError as Error;
   if (lost) throw new CoordinatorLostError('its will cleared the run (the process went away)');
   o.onStatus?.(`shard ${me}/${N}: stopped after ${rounds} rounds`);
   return {

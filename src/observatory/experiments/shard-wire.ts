@@ -102,7 +102,12 @@ const asBytes = (f: Float64Array): Uint8Array =>
   new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
 
 /** Border batch: [session, round, t, ids...]. */
-export function encodeBorder(session: number, round: number, t: number, ids: Int32Array): Uint8Array {
+export function encodeBorder(
+  session: number,
+  round: number,
+  t: number,
+  ids: Int32Array,
+): Uint8Array {
   const f = new Float64Array(3 + ids.length);
   f[0] = session;
   f[1] = round;
@@ -238,7 +243,7 @@ export function decodeTelemetry(bytes: Uint8Array): ShardTelemetry | null {
   }
   if (f[1] !== TEL_FLASHES) return null;
   const ticks: Array<{ t: number; ids: Float64Array }> = [];
-  for (let i = 3; i < f.length; ) {
+  for (let i = 3; i < f.length;) {
     const t = f[i];
     const count = f[i + 1];
     if (!(count >= 0) || i + 2 + count > f.length) return null;
