@@ -230,8 +230,8 @@ export class MqttShardCoordinator implements FireflyRunTarget {
       ...(o.inboxCapacity !== undefined && { inboxCapacity: o.inboxCapacity }),
       ...(this.limit !== undefined && { limit: this.limit }),
     };
-    await m.publish(`${P}/config`, config, { retain: true, qos: 1 });
     o.onWaiting?.(0, this.shards);
+    await m.publish(`${P}/config`, config, { retain: true, qos: 1 });
     await Promise.race([ready, this.failure]);
     if (this.#stopping !== null) return;
     this.#going = true;
@@ -249,7 +249,9 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     return this.#mqtt.publish(`${this.#prefix}/control`, c, { qos: 1 });
   }
 
-  #onStatus(shard: number, payload: unknown): void {
+  #onStatus(shard: number, raw: unknown): void {
+    // a last will has no MQTT 5 content type: its JSON arrives as bytes
+    const payload = raw instanceof Uint8Array ? parseJson(raw) : raw;
     if (!(shard >= 0 && shard < this.shards) || typeof payload !== 'object' || payload === null) {
       return;
     }
@@ -515,6 +517,14 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     } finally {
       await this.#mqtt.disconnect();
     }
+  }
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+  } catch {
+    return null;
   }
 }
 
