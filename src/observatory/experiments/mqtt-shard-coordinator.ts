@@ -17,7 +17,7 @@
  * - [SHP-2] A shard that goes away after it said ready (its last will: the process died or
  *   lost the broker) or reports a failure ends the run: `failure` rejects with a
  *   ShardFailedError naming it; the other shards are told to stop.
- * - [SHP-1] The config carries a fresh session; a message of another session is ignored.
+ * - The config carries a fresh session; a message of another session is ignored [SHP-1].
  */
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

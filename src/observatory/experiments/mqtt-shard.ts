@@ -13,7 +13,7 @@
  * every shard visits the same ticks [SHD-9], so the flash log is the one-process log [SHD-4].
  *
  * Invariants:
- * - [SHP-3] (shard-wire.ts) rounds are matched by number, never by arrival order.
+ * - Rounds are matched by number, never by arrival order [SHP-3] (shard-wire.ts).
  * - [SHP-5] The shard ends when the coordinator says stop (exit 0) or goes away (its will
  *   clears the config: CoordinatorLostError); its own last will tells the coordinator if the
  *   process dies, within the broker's keep-alive (1.5 x 2 s) or at once if the socket closes.
