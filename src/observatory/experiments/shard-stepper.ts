@@ -12,8 +12,9 @@
  * - [SHD-10] A border flash reaches a neighbouring shard once per round whatever the number of
  *   its agents there (the receiving exchange fans it out), so a batch holds at most the
  *   sender's border agents, in the order they flashed.
- * - [SHD-9] (with the transport) `nextDue` is the earliest of the shard's due timers, the tick
- *   after a flash (its pulses are delivered then [PUL-1]) and the next sample tick.
+ * - `nextDue` is the earliest of the shard's due timers, the tick after a flash (its pulses
+ *   are delivered then [PUL-1]) and the next sample tick: with the transport's minimum over
+ *   every shard, the ticks every shard visits [SHD-9].
  */
 import { TorusTopology } from '../model/topology.js';
 import type { FireflyTelemetry } from '../model/firefly-telemetry.js';
