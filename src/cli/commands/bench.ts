@@ -6,6 +6,8 @@
  *
  * - `cascade bench channels`: LocalBus, DirectChannel, EventEmitter and mqemitter on the
  *   reference fan-out scenario (issue 3).
+ * - `cascade bench mqtt`: Mosquitto and Aedes, batching, constraint apply, rate limits and
+ *   two-process shards (bench-mqtt.ts).
  */
 import type { Command } from 'commander';
 import {
@@ -16,9 +18,10 @@ import {
 } from '../../observatory/index.js';
 import { UsageError } from '../usage-error.js';
 import { parseNumber } from '../parse.js';
+import { registerBenchMqtt } from './bench-mqtt.js';
 
 /** The subcommands of `cascade bench`. */
-const benchSubcommands: Array<(bench: Command) => void> = [registerChannels];
+const benchSubcommands: Array<(bench: Command) => void> = [registerChannels, registerBenchMqtt];
 
 /**
  * Add `cascade bench` and its subcommands to the program.
