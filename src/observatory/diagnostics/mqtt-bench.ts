@@ -168,6 +168,30 @@ async function pair(url: string, v: 4 | 5, qos: 0 | 1): Promise<[MqttConnector, 
   return [pub, sub];
 }
 
+/**
+ * Publish `count` messages as fast as the client takes them: a window of 256 outstanding
+ * publishes (a QoS 0 publish settles once written, QoS 1 on its PUBACK), so the client's
+ * socket buffer, not an unbounded queue, sets the pace.
+ */
+async function flood(
+  pub: MqttConnector,
+  topic: string,
+  payload: Uint8Array,
+  qos: 0 | 1,
+  count: number,
+): Promise<void> {
+  const WINDOW = 256;
+  const inflight: Array<Promise<void>> = [];
+  for (let i = 0; i < count; i++) {
+    inflight.push(pub.publish(topic, payload, { qos }));
+    if (inflight.length === WINDOW) {
+      await Promise.all(inflight);
+      inflight.length = 0;
+    }
+  }
+  await Promise.all(inflight);
+}
+
 async function throughput(
   url: string,
   v: 4 | 5,
@@ -189,7 +213,7 @@ async function throughput(
     const all = new Promise<void>((resolve) => (onCount = resolve));
     const payload = stamp();
     const t0 = performance.now();
-    for (let i = 0; i < messages; i++) void pub.publish('bench/flood', payload, { qos });
+    await flood(pub, 'bench/flood', payload, qos, messages);
     await all;
     const msgsPerSec = messages / ((performance.now() - t0) / 1000);
     s.unsubscribe();
@@ -232,7 +256,7 @@ async function batched(
     const body = new Uint8Array(batch * RECORD);
     const all = new Promise<void>((resolve) => (done = resolve));
     const t0 = performance.now();
-    for (let i = 0; i < publishes; i++) void pub.publish('bench/batch', body, { qos: 0 });
+    await flood(pub, 'bench/batch', body, 0, publishes);
     await all;
     const sec = (performance.now() - t0) / 1000;
     return { msgsPerSec: messages / sec, publishesPerSec: publishes / sec };
@@ -325,10 +349,10 @@ async function rateAccuracy(
   const key = set.gate.key('step', 'bench');
   let admitted = 0;
   let counting = false;
-  let running = true;
+  const ac = new AbortController();
   const loop = async (): Promise<void> => {
-    while (running) {
-      if (!key.tryEnter()) await key.enter();
+    while (!ac.signal.aborted) {
+      if (!key.tryEnter()) await key.enter(ac.signal);
       key.leave();
       if (counting) admitted++;
     }
@@ -340,9 +364,9 @@ async function rateAccuracy(
   await new Promise((r) => setTimeout(r, seconds * 1000));
   counting = false;
   const measured = admitted / ((performance.now() - t0) / 1000);
-  running = false;
-  set.close();
+  ac.abort();
   await Promise.allSettled(loops);
+  set.close();
   return {
     targetPerSec: target,
     measuredPerSec: measured,
