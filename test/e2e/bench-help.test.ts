@@ -31,6 +31,20 @@ describe.each([
     ['--sides', '--sim', '--warmup', '--repeat', '--no-kernel', '--in-process', '--json'],
   ],
   [
+    'mqtt.ts',
+    [
+      '--messages',
+      '--latency-samples',
+      '--batch',
+      '--batch-publishes',
+      '--apply-samples',
+      '--rate-seconds',
+      '--shard-grid',
+      '--shard-seconds',
+      '--json',
+    ],
+  ],
+  [
     'state-codec.ts',
     ['--side', '--view', '--early', '--late', '--frames', '--seed', '--levels', '--json'],
   ],
