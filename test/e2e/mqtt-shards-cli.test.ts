@@ -41,6 +41,26 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
     broker = null;
   });
 
+  it('bad usage of --shard / --shards: exit 2 with one line naming the problem', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--shard', '0/2'], /--shard needs --broker/],
+      [['--shard', '2/2', '--broker', 'mqtt://127.0.0.1:1'], /index must be below 2/],
+      [['--shard', 'x', '--broker', 'mqtt://127.0.0.1:1'], /--shard must be I\/N/],
+      [['--shards', '2', '--shard', '0/2', '--broker', 'mqtt://127.0.0.1:1'], /not both/],
+      [['--shards', '2', '--workers', '2', '--broker', 'mqtt://127.0.0.1:1'], /--workers/],
+      [
+        ['--grid', '4x4', '--shards', '5', '--broker', 'mqtt://127.0.0.1:1'],
+        /at most the grid's height/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(['fireflies', ...args], 20_000);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  }, 60_000);
+
   it('three processes give the summary of one (virtual clock, same seed) [SHD-4]', async () => {
     broker = await MosquittoProcess.start();
     const url = broker.url;
