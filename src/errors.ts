@@ -218,8 +218,9 @@ export class ShardFailedError extends CascadeError {
 
 /**
  * A process shard (`cascade fireflies --shard I/N`) lost its coordinator: the coordinator
- * went away mid-run (its last will cleared the run's config), or it runs another number of
- * shards than this one was started for. `details.reason` says which.
+ * went away mid-run (its last will cleared the run's config), or the run does not take this
+ * process: another number of shards, another process runs this shard, or the run started
+ * without it. `details.reason` says which.
  *
  * @example
  * ```ts

@@ -79,6 +79,40 @@ describe('shards across processes over MQTT', () => {
     expect(results.every((x) => x.borderIn > 0)).toBe(true); // live border links
   }, 30_000);
 
+  it('a second process for one shard, or one that comes late, is refused [SHP-1]', async () => {
+    const broker = await MosquittoProcess.start();
+    cleanups.push(() => broker.stop());
+    const coordinator = new MqttShardCoordinator({
+      ...MODEL,
+      url: broker.url,
+      shards: 2,
+      clock: 'virtual',
+    });
+    const settle = (p: Promise<unknown>): Promise<unknown> =>
+      p.then(
+        (v) => v,
+        (e: unknown) => e,
+      );
+    const shards = [0, 1, 1].map((shard) =>
+      settle(runMqttShard({ url: broker.url, shard, shards: 2 })),
+    );
+    await coordinator.start();
+    await coordinator.runUntil(1_000);
+    const late = await settle(runMqttShard({ url: broker.url, shard: 1, shards: 2 }));
+    expect(late).toMatchObject({ code: ErrorCode.COORDINATOR_LOST });
+    expect(String(late)).toMatch(/started with all its 2 shards/);
+    const one = new FireflyExperiment({ ...MODEL, clock: 'virtual', publishFlashes: false });
+    await one.start();
+    await one.runUntil(1_000);
+    expect(coordinator.stats().flashes).toBe(one.stats().flashes);
+    await one.stop();
+    await coordinator.stop();
+    const ends = await Promise.all(shards);
+    const refused = ends.filter((e) => String(e).includes('another process runs shard 1'));
+    expect(refused).toHaveLength(1);
+    expect(ends.filter((e) => (e as { rounds?: number }).rounds! > 0)).toHaveLength(2);
+  }, 30_000);
+
   it('names a shard that dies mid-run and stops the other [SHP-2]', async () => {
     const broker = await MosquittoProcess.start();
     cleanups.push(() => broker.stop());

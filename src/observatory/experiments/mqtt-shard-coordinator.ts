@@ -237,12 +237,16 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     this.#going = true;
     this.#pace.anchorWall = wallNow();
     this.#pace.anchorSim = 0;
+    const joined = this.#nonce.map((x) => x ?? '');
     await this.#control({
       type: 'go',
       session: this.#session,
       until: this.clockKind === 'real' ? FOREVER : 0,
+      joined,
       ...this.#pace,
     });
+    // a shard process that comes now is told the run has started without it
+    await m.publish(`${P}/config`, { ...config, joined }, { retain: true, qos: 1 });
   }
 
   #control(c: ShardControl): Promise<void> {

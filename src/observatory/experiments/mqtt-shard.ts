@@ -123,6 +123,8 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     });
   let config: ShardRunConfig | null = null;
   let lost = false;
+  /** Why the run does not take this process (another one runs this shard), or null. */
+  let refused: string | null = null;
   let stopped = false;
   let publishError: unknown = null;
   const onAbort = (): void => {
@@ -155,6 +157,12 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     return { rounds: 0, simTimeMs: 0, flashes: 0, borderIn: 0 };
   }
   const cfg: ShardRunConfig = config;
+  if (cfg.joined !== undefined) {
+    await mqtt.disconnect();
+    throw new CoordinatorLostError(
+      `the run on ${o.url} started with all its ${cfg.shards} shards before this one came`,
+    );
+  }
   if (cfg.shards !== o.shards) {
     await mqtt.disconnect();
     throw new CoordinatorLostError(
@@ -205,6 +213,8 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
       if (typeof c !== 'object' || c === null || c.session !== session) return;
       switch (c.type) {
         case 'go':
+          // [SHP-1] two processes said ready as this shard: the coordinator took one
+          if (c.joined[me] !== nonce) refused = `another process runs shard ${me}`;
           go = true;
           until = c.until;
           pace = {
@@ -250,7 +260,7 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
   sent(status({ state: 'ready', session, nonce }));
   o.onStatus?.(`shard ${me}/${N}: agents ${from}..${to - 1} ready`);
 
-  const halted = (): boolean => stopped || lost || publishError !== null;
+  const halted = (): boolean => stopped || lost || refused !== null || publishError !== null;
   const counters = (): Omit<ShardDone, 'session' | 'round' | 't' | 'next'> => {
     const s = stepper.exp.stats();
     return {
@@ -354,10 +364,11 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     o.signal?.removeEventListener('abort', onAbort);
   }
   await stepper.exp.stop();
-  if (!lost) await status({ state: 'stopped', session, nonce }).catch(() => {});
+  if (!lost && refused === null) await status({ state: 'stopped', session, nonce }).catch(() => {});
   await mqtt.disconnect();
   if (publishError !== null) throw publishError as Error;
   if (lost) throw new CoordinatorLostError('its will cleared the run (the process went away)');
+  if (refused !== null) throw new CoordinatorLostError(refused);
   o.onStatus?.(`shard ${me}/${N}: stopped after ${rounds} rounds`);
   return {
     rounds,

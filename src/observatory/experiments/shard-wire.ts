@@ -46,6 +46,8 @@ export interface ShardRunConfig {
   inboxCapacity?: number;
   /** Total concurrency limit, split between the shards as on worker threads [SHD-8]. */
   limit?: number;
+  /** Once the run has started: the nonce of the process running each shard. */
+  joined?: string[];
 }
 
 /** A shard's word about itself; `nonce` tells one process from another. */
@@ -65,7 +67,7 @@ export interface ShardPace {
 
 /** From the coordinator to every shard. */
 export type ShardControl =
-  | ({ type: 'go'; session: number; until: number } & ShardPace)
+  | ({ type: 'go'; session: number; until: number; joined: string[] } & ShardPace)
   | { type: 'until'; session: number; until: number }
   | ({ type: 'pace'; session: number } & ShardPace)
   | { type: 'stop'; session: number };
