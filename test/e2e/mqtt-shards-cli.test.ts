@@ -89,6 +89,7 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
       expect(a[key], key).toEqual(b[key]);
     }
     expect(a.flashes).toBeGreaterThan(144 * 5);
+    expect(a.shardProcesses).toBe(2);
     for (const shard of procs.slice(0, 2)) {
       expect(await shard.exited, shard.err()).toBe(0);
       expect(shard.out()).toMatch(/border flashes received/);

@@ -171,7 +171,11 @@ export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fi
   const lines = [
     `${command}: ${plural(s.agents, 'agent')} (${s.width}x${s.height}), ${s.clock} clock` +
       `${s.clock === 'real' && s.speed !== 1 ? ` x${s.speed}` : ''}, seed ${s.seed}` +
-      `${s.workers > 1 ? `, ${s.workers} workers` : ''}` +
+      (s.shardProcesses !== undefined
+        ? `, ${plural(s.shardProcesses, 'shard process', 'shard processes')}`
+        : s.workers > 1
+          ? `, ${s.workers} workers`
+          : '') +
       `${s.cancelled ? ' (stopped by Ctrl+C)' : ''}`,
     `  simulated ${(s.simTimeMs / 1000).toFixed(1)} s in ${(s.wallMs / 1000).toFixed(1)} s wall ` +
       `(${s.simSecondsPerWallSecond.toFixed(2)} sim s per wall s)`,

@@ -93,6 +93,8 @@ export interface FireflyRunSummary extends FireflySessionSummary {
   eventLoopLagMaxMs: number;
   view: LiveSummary | null;
   cancelled: boolean;
+  /** Shard processes through a broker (`processShards`); absent for a run in this process. */
+  shardProcesses?: number;
 }
 
 /** See {@link FireflySessionSummary.pace}. */
@@ -312,5 +314,6 @@ async function run(
     eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
     cancelled: options.signal.aborted || quit,
+    ...(options.processShards !== undefined && { shardProcesses: options.processShards.count }),
   };
 }
