@@ -113,6 +113,33 @@ describe('shards across processes over MQTT', () => {
     expect(ends.filter((e) => (e as { rounds?: number }).rounds! > 0)).toHaveLength(2);
   }, 30_000);
 
+  it('end on both sides when the broker goes away mid-run [SHP-2]', async () => {
+    const broker = await MosquittoProcess.start();
+    cleanups.push(() => broker.stop());
+    const coordinator = new MqttShardCoordinator({
+      ...MODEL,
+      url: broker.url,
+      shards: 2,
+      clock: 'real',
+    });
+    const shards = [0, 1].map((shard) =>
+      runMqttShard({ url: broker.url, shard, shards: 2 }).then(
+        (v) => v,
+        (e: unknown) => e,
+      ),
+    );
+    await coordinator.start();
+    await coordinator.runUntil(300);
+    await broker.stop();
+    await expect(coordinator.failure).rejects.toMatchObject({
+      code: ErrorCode.MQTT_CONNECT_FAILED,
+    });
+    await coordinator.stop();
+    for (const end of await Promise.all(shards)) {
+      expect(end).toMatchObject({ code: ErrorCode.MQTT_CONNECT_FAILED });
+    }
+  }, 30_000);
+
   it('names a shard that dies mid-run and stops the other [SHP-2]', async () => {
     const broker = await MosquittoProcess.start();
     cleanups.push(() => broker.stop());

@@ -21,9 +21,9 @@
  */
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { InvalidArgumentError, ShardFailedError } from '../../errors.js';
+import { CascadeError, InvalidArgumentError, ShardFailedError } from '../../errors.js';
 import type { ClockKind } from '../../runtime/index.js';
-import { MqttConnector } from '../../messaging/index.js';
+import { MqttConnectError, MqttConnector } from '../../messaging/index.js';
 import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
 import { resolveModelParams } from '../model/firefly-params.js';
@@ -65,6 +65,9 @@ interface UntilWaiter {
   until: number;
   resolve: () => void;
 }
+
+/** Wall ms a shard's will waits for the broker's own end to be seen first. */
+const WILL_GRACE_MS = 200;
 
 /** The until of a real-clock run: every tick (JSON has no Infinity). */
 const FOREVER = Number.MAX_SAFE_INTEGER;
@@ -108,11 +111,12 @@ export class MqttShardCoordinator implements FireflyRunTarget {
   readonly #pending: Array<Array<{ t: number; ids: Float64Array }>>;
   readonly #covered: number[];
   readonly #rounds = new Map<number, { count: number; t: number; next: number }>();
-  #stopped: number[] = [];
+  /** Shards that ended (stopped, failed, or went away). */
+  readonly #ended = new Set<number>();
   #tick = 0;
   #nextTick = Number.NaN;
-  #fail: (e: ShardFailedError) => void = () => undefined;
-  #failed: ShardFailedError | null = null;
+  #fail: (e: CascadeError) => void = () => undefined;
+  #failed: CascadeError | null = null;
   #onReady: () => void = () => undefined;
   #onStopped: () => void = () => undefined;
   #reached: UntilWaiter[] = [];
@@ -202,6 +206,17 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     const P = this.#prefix;
     const m = this.#mqtt;
     await m.connect();
+    // [SHP-2] messages in flight when the broker goes are gone: lock-step cannot resume
+    m.events.on((e) => {
+      if (e.type === 'ConnectionChanged' && e.state === 'lost' && this.#stopping === null) {
+        this.#failWith(
+          new MqttConnectError(
+            this.#o.url,
+            'the connection was lost mid-run (the run cannot resume)',
+          ),
+        );
+      }
+    });
     const ready = new Promise<void>((resolve) => {
       this.#onReady = resolve;
     });
@@ -262,8 +277,15 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     const s = payload as ShardStatus;
     if (s.state === 'gone') {
       // [SHP-2] only the process that joined this run counts
-      if (s.nonce === this.#nonce[shard] && !this.#stopped.includes(shard)) {
-        this.#failure(shard, 'its process went away (the broker closed its connection)');
+      if (s.nonce === this.#nonce[shard] && !this.#ended.has(shard)) {
+        this.#end(shard);
+        // a broker that shuts down sends every client's will first: if this connection goes
+        // too in a moment, the broker is what went away
+        setTimeout(() => {
+          if (this.#mqtt.online) {
+            this.#failure(shard, 'its process went away (the broker closed its connection)');
+          }
+        }, WILL_GRACE_MS).unref();
       }
       return;
     }
@@ -275,13 +297,11 @@ export class MqttShardCoordinator implements FireflyRunTarget {
         this.#checkReady();
         break;
       case 'stopped':
-        this.#stopped.push(shard);
-        if (this.#stopped.length === this.#nonce.filter((x) => x !== null).length) {
-          this.#onStopped();
-        }
+        this.#end(shard);
         if (this.#stopping === null) this.#failure(shard, 'it stopped before it was asked to');
         break;
       case 'failed':
+        this.#end(shard);
         this.#failure(shard, s.error);
         break;
     }
@@ -293,10 +313,19 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     if (ready === this.shards && this.#init.every(Boolean)) this.#onReady();
   }
 
+  #end(shard: number): void {
+    this.#ended.add(shard);
+    if (this.#ended.size >= this.#nonce.filter((x) => x !== null).length) this.#onStopped();
+  }
+
   #failure(shard: number, reason: string): void {
+    this.#failWith(new ShardFailedError(shard, reason));
+  }
+
+  #failWith(error: CascadeError): void {
     if (this.#failed !== null) return;
-    this.#failed = new ShardFailedError(shard, reason);
-    this.#fail(this.#failed);
+    this.#failed = error;
+    this.#fail(error);
   }
 
   /** A shard ran a round: once all have, that round's tick is run and the next agreed. */
@@ -504,9 +533,11 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     const joined = this.#nonce.filter((x) => x !== null).length;
     const all = new Promise<void>((resolve) => {
       this.#onStopped = resolve;
-      if (this.#stopped.length >= joined) resolve();
+      if (this.#ended.size >= joined) resolve();
     });
     try {
+      // offline, a QoS 1 publish would wait for the broker's ack forever
+      if (!this.#mqtt.online) return;
       await this.#control({ type: 'stop', session: this.#session });
       // an empty retained payload clears the offer, as the will would
       await this.#mqtt.publish(`${this.#prefix}/config`, '', { retain: true, qos: 1 });

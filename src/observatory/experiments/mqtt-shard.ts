@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CoordinatorLostError } from '../../errors.js';
-import { MqttConnector } from '../../messaging/index.js';
+import { MqttConnectError, MqttConnector } from '../../messaging/index.js';
 import { ShardStepper } from './shard-stepper.js';
 import {
   FlashBatch,
@@ -74,6 +74,9 @@ export interface MqttShardResult {
  * run anyway (the last will). Measured: (see docs/fireflies.md).
  */
 const HOT_QOS = 0;
+
+/** Wall ms a coordinator's will waits for the broker's own end to be seen first. */
+const WILL_GRACE_MS = 200;
 
 /** Wall ms between two telemetry messages at most (the coordinator's view stays live). */
 const TELEMETRY_WALL_MS = 100;
@@ -139,11 +142,27 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     });
   };
 
+  let brokerLost = false;
+  // messages in flight when the broker goes are gone: once in a run, it cannot resume
+  // (waiting for a coordinator, the connector just reconnects)
+  mqtt.events.on((e) => {
+    if (e.type === 'ConnectionChanged' && e.state === 'lost' && config !== null && !stopped) {
+      brokerLost = true;
+      poke();
+    }
+  });
+
   const configSub = mqtt.subscribe(`${P}/config`, (_topic, payload) => {
     if (payload === '' || payload === null || typeof payload !== 'object') {
-      // [SHP-5] the coordinator's will cleared it (after a stop, its own clear-up did)
-      if (config !== null && !stopped) lost = true;
-      poke();
+      // [SHP-5] the coordinator's will cleared it (after a stop, its own clear-up did); a
+      // broker that shuts down sends every will first: if this connection goes too in a
+      // moment, the broker is what went away
+      if (config !== null && !stopped) {
+        setTimeout(() => {
+          if (mqtt.online && !stopped) lost = true;
+          poke();
+        }, WILL_GRACE_MS).unref();
+      }
       return;
     }
     if (config === null) config = payload as ShardRunConfig;
@@ -260,7 +279,8 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
   sent(status({ state: 'ready', session, nonce }));
   o.onStatus?.(`shard ${me}/${N}: agents ${from}..${to - 1} ready`);
 
-  const halted = (): boolean => stopped || lost || refused !== null || publishError !== null;
+  const halted = (): boolean =>
+    stopped || lost || brokerLost || refused !== null || publishError !== null;
   const counters = (): Omit<ShardDone, 'session' | 'round' | 't' | 'next'> => {
     const s = stepper.exp.stats();
     return {
@@ -303,9 +323,11 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     let nextSample = every;
     const batch = new FlashBatch();
     let flushedAt = performance.now();
-    // round -1: agree on the first tick
-    sendDone(-1, Number.NaN, stepper.nextDue(-Infinity, nextSample));
-    t = await agree(-1);
+    // round -1: agree on the first tick (not for a process the run did not take)
+    if (!halted()) {
+      sendDone(-1, Number.NaN, stepper.nextDue(-Infinity, nextSample));
+      t = await agree(-1);
+    }
     let prevT = 0;
     for (let k = 0; !halted();) {
       if (o.failAfterRounds !== undefined && k >= o.failAfterRounds) {
@@ -356,7 +378,9 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
       rounds = k;
     }
   } catch (error) {
-    await status({ state: 'failed', session, nonce, error: errorText(error) }).catch(() => {});
+    if (mqtt.online) {
+      await status({ state: 'failed', session, nonce, error: errorText(error) }).catch(() => {});
+    }
     await stepper.exp.stop();
     await mqtt.disconnect();
     throw error;
@@ -364,8 +388,14 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     o.signal?.removeEventListener('abort', onAbort);
   }
   await stepper.exp.stop();
-  if (!lost && refused === null) await status({ state: 'stopped', session, nonce }).catch(() => {});
+  // (offline, a QoS 1 publish would wait for the broker's ack forever)
+  if (!lost && !brokerLost && refused === null && mqtt.online) {
+    await status({ state: 'stopped', session, nonce }).catch(() => {});
+  }
   await mqtt.disconnect();
+  if (brokerLost) {
+    throw new MqttConnectError(o.url, 'the connection was lost mid-run (the run cannot resume)');
+  }
   if (publishError !== null) throw publishError as Error;
   if (lost) throw new CoordinatorLostError('its will cleared the run (the process went away)');
   if (refused !== null) throw new CoordinatorLostError(refused);
