@@ -31,6 +31,8 @@ export const ErrorCode = {
   SUBSCRIBE_REFUSED: 'CASCADE_ERR_SUBSCRIBE_REFUSED',
   /** A worker thread running a shard of an experiment threw or exited; `details.shard` names it. */
   SHARD_FAILED: 'CASCADE_ERR_SHARD_FAILED',
+  /** A process shard lost its coordinator (it went away) or does not fit its run. */
+  COORDINATOR_LOST: 'CASCADE_ERR_COORDINATOR_LOST',
   /** A gateway was asked for `auth: { mode: 'none' }` on an address other than loopback. */
   GATEWAY_INSECURE: 'CASCADE_ERR_GATEWAY_INSECURE',
   /** A gateway connection had no bearer token, or one that does not verify. */
@@ -221,6 +223,23 @@ export class SubscribeRefusedError extends CascadeError {
 export class ShardFailedError extends CascadeError {
   constructor(shard: number, reason: string, options?: { cause?: unknown }) {
     super(ErrorCode.SHARD_FAILED, `shard ${shard} failed: ${reason}`, { shard, reason }, options);
+  }
+}
+
+/**
+ * A process shard (`cascade fireflies --shard I/N`) lost its coordinator: the coordinator
+ * went away mid-run (its last will cleared the run's config), or the run does not take this
+ * process: another number of shards, another process runs this shard, or the run started
+ * without it. `details.reason` says which.
+ *
+ * @example
+ * ```ts
+ * throw new CoordinatorLostError('its will cleared the run (the process went away)');
+ * ```
+ */
+export class CoordinatorLostError extends CascadeError {
+  constructor(reason: string) {
+    super(ErrorCode.COORDINATOR_LOST, `shard: the coordinator is lost: ${reason}`, { reason });
   }
 }
 

@@ -83,6 +83,9 @@ export class MosquittoProcess {
       `persistence_location ${dir}/`,
       'autosave_interval 0',
       'max_queued_messages 100000',
+      // small messages answered by small messages (lock-step shards, QoS 1 acks): without it
+      // Nagle's algorithm and delayed ACKs hold each for up to 40 ms
+      'set_tcp_nodelay true',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

@@ -74,6 +74,14 @@ export interface MqttConnectorOptions {
   /** Username and password, if the broker asks for them. */
   username?: string;
   password?: string;
+  /**
+   * The last will: what the broker publishes for this client when its connection ends without
+   * a DISCONNECT (the process was killed, the network went away). An empty payload with
+   * `retain` clears the topic's retained message.
+   */
+  will?: { topic: string; payload: Uint8Array | string; qos?: 0 | 1; retain?: boolean };
+  /** Seconds between keep-alive pings (default 60); the broker gives up after 1.5 times it. */
+  keepaliveSeconds?: number;
 }
 
 /** Counters of an {@link MqttConnector}. */
@@ -253,7 +261,19 @@ export class MqttConnector implements Connector {
       queueQoSZero: false, // [MQC-4] the offline buffer is ours, bounded
       username: options.username,
       password: options.password,
+      keepalive: positiveInt('keepaliveSeconds', options.keepaliveSeconds ?? 60),
     };
+    const will = options.will;
+    if (will !== undefined) {
+      validateTopic(will.topic);
+      const payload = will.payload;
+      this.#clientOptions.will = {
+        topic: will.topic,
+        payload: typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload),
+        qos: will.qos ?? 0,
+        retain: will.retain === true,
+      };
+    }
   }
 
   /** True between `connect()` and `disconnect()` (also while reconnecting). */
@@ -302,6 +322,8 @@ export class MqttConnector implements Connector {
     });
     this.#client = client;
     this.#connected = true;
+    noDelay(client);
+    client.on('connect', () => noDelay(client));
     client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet));
     client.on('connect', () => this.#onReconnect());
     this.#up = true;
@@ -522,6 +544,15 @@ function byId(a: PatternEntry, b: PatternEntry): number {
 
 function connectionEvent(connector: string, state: 'lost' | 'reconnected'): MessagingEvent {
   return { type: 'ConnectionChanged', connector, state };
+}
+
+/**
+ * Send small packets at once (no Nagle): a QoS 1 publish waits for its PUBACK, and a request
+ * waits for its answer; with Nagle and delayed ACKs each can wait up to 40 ms on loopback.
+ */
+function noDelay(client: MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
 }
 
 function positiveInt(option: string, value: number): number {

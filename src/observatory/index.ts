@@ -19,6 +19,10 @@ export type { FireflyExperimentOptions, FireflyStats } from './experiments/firef
 export { runFireflies, nextSpeed } from './experiments/firefly-run.js';
 export { ShardedFireflies } from './experiments/firefly-shards.js';
 export type { ShardedFirefliesOptions } from './experiments/firefly-shards.js';
+export { MqttShardCoordinator } from './experiments/mqtt-shard-coordinator.js';
+export type { MqttShardCoordinatorOptions } from './experiments/mqtt-shard-coordinator.js';
+export { runMqttShard } from './experiments/mqtt-shard.js';
+export type { MqttShardOptions, MqttShardResult } from './experiments/mqtt-shard.js';
 export type { FireflyRunTarget, OrderSampleHandler } from './experiments/firefly-run-target.js';
 export { PulseExchange, type PulseSink } from './model/pulse-exchange.js';
 export { PaceMeter, LAG_THRESHOLD_WALL_MS } from './metrics/pace-meter.js';

@@ -88,7 +88,11 @@ export class ConstraintSet {
 
   /** The gate that enforces these constraints (made on first use). */
   get gate(): ConstraintGate {
-    return (this.#gate ??= new ConstraintGate({ active: () => this.#byKey.values() }));
+    if (this.#gate === null) {
+      this.#gate = new ConstraintGate({ active: () => this.#byKey.values() });
+      this.#gate.changed(); // constraints set before the gate was made apply too
+    }
+    return this.#gate;
   }
 
   /** Number of constraints in force. */

@@ -32,10 +32,26 @@ describe.each([
     ['--sides', '--sim', '--warmup', '--repeat', '--no-kernel', '--in-process', '--json'],
   ],
   [
+    'mqtt.ts',
+    [
+      '--messages',
+      '--latency-samples',
+      '--batch',
+      '--batch-publishes',
+      '--apply-samples',
+      '--rate-seconds',
+      '--shard-grid',
+      '--shard-seconds',
+      '--no-shards',
+      '--json',
+    ],
+  ],
+  [
     'state-codec.ts',
     ['--side', '--view', '--early', '--late', '--frames', '--seed', '--levels', '--json'],
   ],
   ['cache.ts', ['--reps', '--entries', '--gets', '--redis', '--json']],
+  ['page.ts', ['--sides', '--workers', '--seconds', '--chromium', '--json']],
 ])('bench/%s', (script, options) => {
   it('--help prints the usage with every option and exits 0 without running', () => {
     const r = runBench(script, ['--help']);
@@ -70,6 +86,7 @@ describe('bench option values', () => {
     ['fireflies.ts', ['--sides', '100,x'], /--sides must be an integer >= 1, got "x"/],
     ['state-codec.ts', ['--side', '0'], /--side must be an integer >= 1, got "0"/],
     ['cache.ts', ['--entries', '0'], /--entries must be an integer >= 1, got "0"/],
+    ['page.ts', ['--sides', '100,x'], /--sides must be an integer >= 2, got "x"/],
     ['cache.ts', ['--redis', 'localhost'], /--redis must be a redis:\/\/ URL, got "localhost"/],
   ])('%s %j: exit 2 naming the option', (script, args, message) => {
     const r = runBench(script, args);

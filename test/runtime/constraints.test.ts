@@ -271,6 +271,21 @@ describe('enforcement [GATE-1..5]', () => {
     expect(rate).toBeLessThan(560);
   });
 
+  it('regression: constraints set before the gate is first asked for are enforced [GATE-1]', () => {
+    const set = new ConstraintSet();
+    set.applyCommand({ type: 'limit', scope: 'global', perSec: 1000, burst: 3 });
+    set.applyCommand({ type: 'pause', scope: 'group:late' });
+    const key = set.gate.key('step');
+    let entered = 0;
+    while (entered < 100 && key.tryEnter()) {
+      key.leave();
+      entered++;
+    }
+    expect(entered).toBe(3); // the burst, not unlimited
+    expect(set.gate.key('step', 'late').tryEnter()).toBe(false); // paused
+    set.close();
+  });
+
   it('regression: cpu_slot 0 or an empty payload through a LocalBus fails no agent', async () => {
     const broker = new LocalBroker();
     const engineSide = new LocalBus({ broker });

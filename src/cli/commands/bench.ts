@@ -26,6 +26,13 @@ const BENCHES: ReadonlyArray<readonly [name: string, about: string]> = [
   ],
   ['fireflies', 'simulated s per wall s of the firefly experiment, virtual clock, headless'],
   ['gateway', 'the WebSocket gateway: connect, control round trips, events, state frames'],
+  [
+    'mqtt',
+    'Mosquitto and Aedes on loopback: msgs/s and latency at QoS 0 and 1, batched publishes, ' +
+      'constraint apply latency, rate-limit accuracy, two-process shards',
+  ],
+  ['page', 'the observatory page in chromium against a --serve run: frames, long tasks, acks'],
+  ['cache', 'the cost of a cache hit in memory, in files and in Redis'],
   ['state-codec', 'state frame encodings (delta, deflate, brotli, lz4, zstd) on firefly frames'],
 ];
 

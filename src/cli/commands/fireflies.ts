@@ -19,6 +19,7 @@ import { checkHeapFor } from '../memory-estimate.js';
 import { listOf, plural } from '../plural.js';
 import { parseServeAddress, serveFireflies } from '../firefly-serve.js';
 import { startFireflyControl } from '../firefly-control.js';
+import { executeFireflyShard } from './fireflies-shard.js';
 
 export interface FirefliesFlags {
   agents?: string;
@@ -42,6 +43,10 @@ export interface FirefliesFlags {
   /** `--control` alone is `true`; `--control PORT` the port's text. */
   control?: boolean | string;
   broker?: string;
+  /** `--shard I/N`: run shard I of N of a coordinator's run (needs --broker). */
+  shard?: string;
+  /** `--shards N`: coordinate N shard processes (needs --broker). */
+  shards?: string;
 }
 
 /** Turn the flags into run options, or throw a UsageError naming the bad one. */
@@ -166,7 +171,11 @@ export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fi
   const lines = [
     `${command}: ${plural(s.agents, 'agent')} (${s.width}x${s.height}), ${s.clock} clock` +
       `${s.clock === 'real' && s.speed !== 1 ? ` x${s.speed}` : ''}, seed ${s.seed}` +
-      `${s.workers > 1 ? `, ${s.workers} workers` : ''}` +
+      (s.shardProcesses !== undefined
+        ? `, ${plural(s.shardProcesses, 'shard process', 'shard processes')}`
+        : s.workers > 1
+          ? `, ${s.workers} workers`
+          : '') +
       `${s.cancelled ? ' (stopped by Ctrl+C)' : ''}`,
     `  simulated ${(s.simTimeMs / 1000).toFixed(1)} s in ${(s.wallMs / 1000).toFixed(1)} s wall ` +
       `(${s.simSecondsPerWallSecond.toFixed(2)} sim s per wall s)`,
@@ -318,9 +327,24 @@ export function register(program: Command): void {
     )
     .option(
       '--broker <url>',
-      'with --control: take constraints from this MQTT broker (mqtt://HOST:PORT) instead',
+      'with --control: take constraints from this MQTT broker (mqtt://HOST:PORT) instead; ' +
+        'with --shards / --shard: the broker the shards run in lock-step through',
+    )
+    .option(
+      '--shards <n>',
+      'coordinate N shard processes through --broker (each started with --shard I/N): ' +
+        'this process shows the view, the monitor and the summary, and runs no agent',
+    )
+    .option(
+      '--shard <I/N>',
+      'run shard I (from 0) of N of the run a coordinator (--shards N) offers on --broker; ' +
+        'grid, model and seed come from the coordinator',
     )
     .action(async (flags: FirefliesFlags) => {
+      if (parseProcessShards(flags) === 'shard') {
+        await executeFireflyShard(flags.shard!, flags.broker!);
+        return;
+      }
       await executeFireflies(flags);
     });
 }
@@ -340,7 +364,28 @@ export async function executeFireflies(
 ): Promise<FireflyRunSummary> {
   const stdout = process.stdout;
   const isTTY = stdout.isTTY === true;
-  const options = parseFirefliesFlags(flags, isTTY);
+  const processShards = parseProcessShards(flags);
+  if (processShards === 'shard') {
+    throw new UsageError(`--shard runs a shard, not a run of ${command}`);
+  }
+  const options = {
+    ...parseFirefliesFlags(flags, isTTY),
+    ...(processShards !== undefined && { processShards }),
+  };
+  if (processShards !== undefined && processShards.count > options.height) {
+    throw new UsageError(
+      `--shards (${processShards.count}) must be at most the grid's height (${options.height} rows): each shard runs a band of whole rows`,
+    );
+  }
+  if (
+    processShards !== undefined &&
+    options.limit !== undefined &&
+    options.limit < processShards.count
+  ) {
+    throw new UsageError(
+      `--limit (${options.limit}) must be at least --shards (${processShards.count}): the limit is split between the shards`,
+    );
+  }
   if (options.logPath !== undefined) checkWritableFile('--log', options.logPath);
   checkHeapFor({
     // each worker holds its band's agents on a heap of its own
@@ -359,8 +404,10 @@ export async function executeFireflies(
   if (server !== undefined) {
     process.stderr.write(`serving ${server.pageUrl} (WebSocket ${server.wsUrl})\n`);
   }
-  if (flags.broker !== undefined && flags.control === undefined) {
-    throw new UsageError('--broker goes with --control (the broker to take constraints from)');
+  if (flags.broker !== undefined && flags.control === undefined && processShards === undefined) {
+    throw new UsageError(
+      '--broker goes with --control (the broker to take constraints from) or --shards',
+    );
   }
   // connect (or serve the embedded broker) before the run starts, like --serve
   const control =
@@ -423,6 +470,47 @@ export async function executeFireflies(
   // the live view covered the line printed at the start
   if (server !== undefined && flags.json !== true) stdout.write(`  served ${server.pageUrl}\n`);
   return summary;
+}
+
+/**
+ * `--shards N` / `--shard I/N` with `--broker`: the coordinator's options, `'shard'` for a
+ * shard process, undefined for neither.
+ */
+function parseProcessShards(
+  flags: FirefliesFlags,
+):
+  | { url: string; count: number; onWaiting: (ready: number, shards: number) => void }
+  | 'shard'
+  | undefined {
+  if (flags.shard === undefined && flags.shards === undefined) return undefined;
+  if (flags.shard !== undefined && flags.shards !== undefined) {
+    throw new UsageError('give --shards N (the coordinator) or --shard I/N (a shard), not both');
+  }
+  const which = flags.shard !== undefined ? '--shard' : '--shards';
+  if (flags.broker === undefined) {
+    throw new UsageError(`${which} needs --broker mqtt://HOST:PORT (the shards meet there)`);
+  }
+  if (flags.control !== undefined) {
+    throw new UsageError(`${which} does not go with --control (yet): pause with the space key`);
+  }
+  if (flags.workers !== undefined && flags.workers !== '1') {
+    throw new UsageError(`${which} does not go with --workers: one band per shard process`);
+  }
+  if (flags.shard !== undefined) return 'shard';
+  const count = parseNumber('--shards', flags.shards!, { integer: true, min: 1 });
+  let told = -1;
+  return {
+    url: flags.broker,
+    count,
+    onWaiting: (ready, shards) => {
+      if (ready === told) return;
+      told = ready;
+      process.stderr.write(
+        `coordinator: ${ready}/${shards} shards ready on ${flags.broker!} ` +
+          `(start each with: cascade fireflies --shard I/${shards} --broker ${flags.broker!})\n`,
+      );
+    },
+  };
 }
 
 /** `--workers`: an integer from 1 to the grid's height (bands are whole rows), or `auto`. */

@@ -29,6 +29,7 @@ import { FireflyExperiment } from './firefly-experiment.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget } from './firefly-run-target.js';
 import { ShardedFireflies } from './firefly-shards.js';
+import { MqttShardCoordinator } from './mqtt-shard-coordinator.js';
 import type { FireflyRunObserver } from './firefly-run-observer.js';
 import { FireflySession } from './firefly-session.js';
 import type { FireflySessionSummary } from './firefly-session.js';
@@ -50,6 +51,17 @@ export interface FireflyRunOptions extends FireflyExperimentOptions {
    * bands run in lock-step with live border links; the same seed gives the same flashes.
    */
   workers?: number;
+  /**
+   * Spread the grid over shard processes through an MQTT broker (`cascade fireflies --shard
+   * I/N`): this process coordinates, shows and summarises; it runs no agent. Instead of
+   * `workers`.
+   */
+  processShards?: {
+    url: string;
+    count: number;
+    run?: string;
+    onWaiting?: (ready: number, shards: number) => void;
+  };
   /** Tests: shard `shard` throws after `rounds` rounds (with `workers` > 1). */
   failShard?: { shard: number; rounds: number };
   /** Simulated ms between two samples of R (default 1000). */
@@ -81,6 +93,8 @@ export interface FireflyRunSummary extends FireflySessionSummary {
   eventLoopLagMaxMs: number;
   view: LiveSummary | null;
   cancelled: boolean;
+  /** Shard processes through a broker (`processShards`); absent for a run in this process. */
+  shardProcesses?: number;
 }
 
 /** See {@link FireflySessionSummary.pace}. */
@@ -133,10 +147,20 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
   if (!Number.isInteger(workers) || workers < 1) {
     throw new InvalidArgumentError('workers', workers, 'must be an integer >= 1');
   }
+  const ps = options.processShards;
   const exp: FireflyRunTarget =
-    workers === 1
-      ? new FireflyExperiment(options)
-      : new ShardedFireflies({ ...options, workers, sampleEveryMs });
+    ps !== undefined
+      ? new MqttShardCoordinator({
+          ...options,
+          url: ps.url,
+          shards: ps.count,
+          sampleEveryMs,
+          ...(ps.run !== undefined && { run: ps.run }),
+          ...(ps.onWaiting !== undefined && { onWaiting: ps.onWaiting }),
+        })
+      : workers === 1
+        ? new FireflyExperiment(options)
+        : new ShardedFireflies({ ...options, workers, sampleEveryMs });
   // [SES-2] per wall second on the real clock, per simulated second on the virtual clock
   const metrics =
     options.logPath === undefined
@@ -147,7 +171,7 @@ export async function runFireflies(options: FireflyRunOptions): Promise<FireflyR
           simNow: () => exp.now(),
         });
   const session = new FireflySession(exp, {
-    workers,
+    workers: ps?.count ?? workers,
     ...(metrics !== undefined && { metrics }),
     ...(options.observers !== undefined && { observers: options.observers }),
     out: options.out,
@@ -290,5 +314,6 @@ async function run(
     eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
     cancelled: options.signal.aborted || quit,
+    ...(options.processShards !== undefined && { shardProcesses: options.processShards.count }),
   };
 }

@@ -24,10 +24,10 @@ import { performance } from 'node:perf_hooks';
 import { IpcUplinkConnector } from '../../messaging/ipc-uplink.js';
 import type { MessagePort } from 'node:worker_threads';
 import { TorusTopology } from '../model/topology.js';
-import { FireflyExperiment } from './firefly-experiment.js';
+import { ShardStepper } from './shard-stepper.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
-import { CTL, FLT, COUNTERS_PER_SHARD, borderTargets, planBands } from './shard-plan.js';
+import { CTL, FLT, COUNTERS_PER_SHARD, planBands } from './shard-plan.js';
 import type { ShardBuffers } from './shard-plan.js';
 
 /** What the main thread hands each worker. */
@@ -87,26 +87,27 @@ async function main(data: ShardWorkerData): Promise<void> {
     data.publishFlashes && data.uplink !== undefined
       ? new IpcUplinkConnector({ port: data.uplink, name: `shard-${me}` })
       : undefined;
-  const exp = new FireflyExperiment({
+  // the band's model, the same as on a process shard (shard-stepper.ts)
+  const stepper = new ShardStepper({
+    shard: me,
+    shards: W,
     width: data.width,
     height: data.height,
-    ...data.params,
+    params: data.params,
     seed: data.seed,
-    clock: 'virtual', // the lock-step below paces it (real clock) or not (virtual)
     ...(data.limit !== undefined && { limit: data.limit }),
     ...(bus !== undefined && { bus }),
-    publishFlashes: data.publishFlashes && bus !== undefined,
+    publishFlashes: data.publishFlashes,
     sampleRate: data.sampleRate,
     ...(data.inboxCapacity !== undefined && { inboxCapacity: data.inboxCapacity }),
-    shard: { from, to },
     telemetry,
     flashGate: () => Atomics.load(ctl, CTL.FLASH_WANTED) !== 0, // [SHD-7]
   });
+  const exp = stepper.exp;
   if (bus !== undefined) await bus.connect();
-  await exp.start();
+  await stepper.start();
 
   // rings: own border flashes out, the neighbours' in
-  const { targets } = borderTargets(topology, bands, me);
   const outRings = new Map<number, Int32Array>();
   const inRings: Array<{ ring: Int32Array; slot: number }> = [];
   for (const [key, sab] of Object.entries(b.rings)) {
@@ -144,14 +145,13 @@ async function main(data: ShardWorkerData): Promise<void> {
     while (Atomics.load(ctl, CTL.GEN) === gen) if (!waitWhile(CTL.GEN, gen)) return false;
     return !stopped();
   };
-  let borderIn = 0; // border flashes received from other shards
   const writeCounters = (): void => {
     const base = me * COUNTERS_PER_SHARD;
     counters[base] = telemetry.flashes;
     counters[base + 1] = telemetry.discardedPulses;
     counters[base + 2] = telemetry.droppedPulses;
     counters[base + 3] = exp.stats().failedAgents;
-    counters[base + 4] = borderIn;
+    counters[base + 4] = stepper.borderIn;
     counters[base + 5] = barrierMs;
     counters[base + 6] = roundsMs;
   };
@@ -200,11 +200,10 @@ async function main(data: ShardWorkerData): Promise<void> {
         const count = ring[base];
         if (count === 0) continue;
         scratch.set(ring.subarray(base + 1, base + 1 + count));
-        exp.exchange.receive(scratch.subarray(0, count), prevT);
-        borderIn += count;
+        stepper.receive(scratch.subarray(0, count), prevT);
       }
     }
-    await exp.scheduler.runUntil(t);
+    await stepper.runTick(t);
     if (t === nextSample) {
       // [SES-1] R at the end of tick t, from a copy: wait until the main thread has consumed
       // the snapshot this slot held
@@ -224,25 +223,14 @@ async function main(data: ShardWorkerData): Promise<void> {
     }
     // own border flashes out
     const parityOut = k & 1;
-    for (const [j, ring] of outRings) ring[parityOut * outSlot.get(j)!] = 0;
-    const own = exp.exchange.ownFlashes();
-    for (let x = 0; x < own.length; x++) {
-      const id = own[x];
-      const q = 2 * (id - from);
-      for (let y = q; y < q + 2; y++) {
-        const j = targets[y];
-        if (j < 0) continue;
-        const ring = outRings.get(j)!;
-        const base = parityOut * outSlot.get(j)!;
-        ring[base + 1 + ring[base]++] = id;
-      }
+    for (const [j, ring] of outRings) {
+      const base = parityOut * outSlot.get(j)!;
+      const ids = stepper.borderOut(j);
+      ring[base] = ids.length;
+      ring.set(ids, base + 1);
     }
     writeCounters();
-    flt[FLT.NEXT + parityOut * W + me] = Math.min(
-      exp.scheduler.nextTime(),
-      own.length > 0 ? t + 1 : Infinity,
-      nextSample,
-    );
+    flt[FLT.NEXT + parityOut * W + me] = stepper.nextDue(t, nextSample);
     const atBarrier = performance.now();
     if (!barrier()) break;
     const after = performance.now();

@@ -1,0 +1,161 @@
+/**
+ * `cascade fireflies --shards N --broker URL` and `--shard I/N` as a user runs them: three
+ * processes through a real Mosquitto on loopback give the summary of one process (virtual
+ * clock, same seed) [SHD-4]; a shard killed mid-run is named by the coordinator, which ends
+ * with exit 1 within seconds [SHP-2]; shards end when the coordinator is killed [SHP-5].
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MosquittoProcess } from '../../src/messaging/index.js';
+import { eventually } from '../messaging/connector.conformance.js';
+import { cli, root, runCli } from './run-cli.js';
+
+interface Proc {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+function start(args: string[]): Proc {
+  const child = spawn(process.execPath, [cli, 'fireflies', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, out: () => out, err: () => err, exited };
+}
+
+const MODEL = ['--grid', '12x12', '--period', '0.5', '--nudge', '0.025', '--jitter', '0.02'];
+
+describe('cascade fireflies --shards / --shard over Mosquitto', () => {
+  const procs: Proc[] = [];
+  let broker: MosquittoProcess | null = null;
+  afterEach(async () => {
+    for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await broker?.stop();
+    broker = null;
+  });
+
+  it('bad usage of --shard / --shards: exit 2 with one line naming the problem', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--shard', '0/2'], /--shard needs --broker/],
+      [['--shard', '2/2', '--broker', 'mqtt://127.0.0.1:1'], /index must be below 2/],
+      [['--shard', 'x', '--broker', 'mqtt://127.0.0.1:1'], /--shard must be I\/N/],
+      [['--shards', '2', '--shard', '0/2', '--broker', 'mqtt://127.0.0.1:1'], /not both/],
+      [['--shards', '2', '--workers', '2', '--broker', 'mqtt://127.0.0.1:1'], /--workers/],
+      [
+        ['--grid', '4x4', '--shards', '5', '--broker', 'mqtt://127.0.0.1:1'],
+        /at most the grid's height/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(['fireflies', ...args], 20_000);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it('three processes give the summary of one (virtual clock, same seed) [SHD-4]', async () => {
+    broker = await MosquittoProcess.start();
+    const url = broker.url;
+    procs.push(
+      start(['--shard', '0/2', '--broker', url]),
+      start(['--shard', '1/2', '--broker', url]),
+    );
+    const run = [
+      '--clock',
+      'virtual',
+      '--duration',
+      '4',
+      '--seed',
+      '11',
+      '--no-visualize',
+      '--json',
+    ];
+    const coordinator = start([...MODEL, ...run, '--shards', '2', '--broker', url]);
+    procs.push(coordinator);
+    expect(await coordinator.exited, coordinator.err()).toBe(0);
+    const one = runCli(['fireflies', ...MODEL, ...run]);
+    expect(one.code, one.stderr).toBe(0);
+    const a = JSON.parse(coordinator.out()) as Record<string, unknown>;
+    const b = JSON.parse(one.stdout) as Record<string, unknown>;
+    for (const key of ['flashes', 'discardedPulses', 'droppedPulses', 'finalR', 'rSeries']) {
+      expect(a[key], key).toEqual(b[key]);
+    }
+    expect(a.flashes).toBeGreaterThan(144 * 5);
+    expect(a.shardProcesses).toBe(2);
+    for (const shard of procs.slice(0, 2)) {
+      expect(await shard.exited, shard.err()).toBe(0);
+      expect(shard.out()).toMatch(/border flashes received/);
+    }
+  }, 60_000);
+
+  it('a shard killed mid-run is named and the run ends with exit 1 [SHP-2]', async () => {
+    broker = await MosquittoProcess.start();
+    const url = broker.url;
+    const coordinator = start([
+      ...MODEL,
+      '--clock',
+      'real',
+      '--duration',
+      '600',
+      '--no-visualize',
+      '--shards',
+      '2',
+      '--broker',
+      url,
+    ]);
+    const shards = [
+      start(['--shard', '0/2', '--broker', url]),
+      start(['--shard', '1/2', '--broker', url]),
+    ];
+    procs.push(coordinator, ...shards);
+    await eventually(() => /t=1\.\d+s/.test(coordinator.out()), 45_000, 'a running run').catch(
+      (e: Error) => {
+        throw new Error(`${e.message}: ${coordinator.err()}`);
+      },
+    );
+    const killedAt = Date.now();
+    shards[1].child.kill('SIGKILL');
+    const code = await coordinator.exited;
+    const noticedMs = Date.now() - killedAt;
+    expect(code).toBe(1);
+    expect(coordinator.err()).toMatch(/shard 1 failed: .*went away.*CASCADE_ERR_SHARD_FAILED/);
+    expect(noticedMs).toBeLessThan(2_500);
+    expect(await shards[0].exited, shards[0].err()).toBe(0); // told to stop
+  }, 60_000);
+
+  it('shards end when the coordinator is killed [SHP-5]', async () => {
+    broker = await MosquittoProcess.start();
+    const url = broker.url;
+    const coordinator = start([
+      ...MODEL,
+      '--clock',
+      'real',
+      '--duration',
+      '600',
+      '--no-visualize',
+      '--shards',
+      '2',
+      '--broker',
+      url,
+    ]);
+    const shards = [
+      start(['--shard', '0/2', '--broker', url]),
+      start(['--shard', '1/2', '--broker', url]),
+    ];
+    procs.push(coordinator, ...shards);
+    await eventually(() => /t=1\.\d+s/.test(coordinator.out()), 45_000, 'a running run');
+    coordinator.child.kill('SIGKILL');
+    for (const shard of shards) {
+      expect(await shard.exited).toBe(1);
+      expect(shard.err()).toMatch(/CASCADE_ERR_COORDINATOR_LOST/);
+    }
+  }, 60_000);
+});
