@@ -17,6 +17,10 @@
  *   costs three increments.
  * - [GATE-5] Rate buckets refill on wall time (`performance.now()`); waiters blocked on a rate
  *   are admitted by one timer armed for the earliest next token.
+ * - [GATE-6] A timer that fires late loses no tokens: a bucket that blocked a waiter may hold,
+ *   when it refills after the token it was waiting for was due, the tokens of that lateness
+ *   beyond its burst (kept until taken, never grown), so steps are admitted at the rate asked
+ *   whatever the timer's delay. The excess over the burst is at most one lateness's tokens.
  */
 import { CancelledError } from '../errors.js';
 import type { Constraint } from './constraint.js';
@@ -36,10 +40,19 @@ class Bucket {
     this.tokens = burst;
     this.last = now;
   }
+  /** When the token a blocked waiter waits for is due (0: nobody waits on this bucket). */
+  dueAt = 0;
   refill(now: number): void {
     if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSec) / 1000);
+      // [GATE-6] past the due time, the lateness's tokens are the waiters', not lost to the cap
+      const late = this.dueAt > 0 && now > this.dueAt ? now - this.dueAt : 0;
+      // a credit above the burst stays until taken (it was owed) but does not grow
+      const cap = Math.max(this.tokens, this.burst + (late * this.perSec) / 1000);
+      if (this.tokens < cap) {
+        this.tokens = Math.min(cap, this.tokens + ((now - this.last) * this.perSec) / 1000);
+      }
       this.last = now;
+      if (late > 0) this.dueAt = 0;
     }
   }
   /** ms until one token is there. */
@@ -320,7 +333,11 @@ export class ConstraintGate {
     for (const key of this.#waitingKeys) {
       if (key.version !== this.#version) this.#refresh(key);
       if (key.paused) continue;
-      for (const b of key.buckets) if (b.tokens < 1) wait = Math.min(wait, b.waitMs());
+      for (const b of key.buckets) {
+        if (b.tokens >= 1) continue;
+        b.dueAt = b.last + b.waitMs(); // [GATE-6]
+        wait = Math.min(wait, b.dueAt - performance.now());
+      }
     }
     if (wait === Infinity) return;
     this.#timer = setTimeout(

@@ -271,6 +271,32 @@ describe('enforcement [GATE-1..5]', () => {
     expect(rate).toBeLessThan(560);
   });
 
+  it('[GATE-6] a rate limit keeps its rate when its timer fires late (a busy event loop)', async () => {
+    const { set, engine } = constrained();
+    let n = 0;
+    const spin = task(({ k }: { k: number }) => (++n, tailCall({ k: k + 1 })), { name: 'spin' });
+    set.applyCommand({ type: 'limit', scope: 'global', perSec: 1000, burst: 1 });
+    const ac = new AbortController();
+    const runs = [0, 1].map(() =>
+      engine.run(spin({ k: 0 }), { vm: true, signal: ac.signal }).catch(() => undefined),
+    );
+    await sleep(50);
+    const from = n;
+    const t0 = performance.now();
+    // the event loop blocked 15 ms of every 25: every timer fires late
+    while (performance.now() - t0 < 1000) {
+      const busy = performance.now();
+      while (performance.now() - busy < 15);
+      await sleep(10);
+    }
+    const rate = ((n - from) * 1000) / (performance.now() - t0);
+    ac.abort();
+    await Promise.all(runs);
+    // without the lateness's tokens: about 1 a timer, 40 to 100 a second
+    expect(rate).toBeGreaterThan(850);
+    expect(rate).toBeLessThan(1100);
+  });
+
   it('regression: constraints set before the gate is first asked for are enforced [GATE-1]', () => {
     const set = new ConstraintSet();
     set.applyCommand({ type: 'limit', scope: 'global', perSec: 1000, burst: 3 });
