@@ -85,7 +85,14 @@ export async function requestHttp<B = string>(
   const run = options.signal;
   const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
   const signals = [run, timeout].filter((s): s is AbortSignal => s !== undefined);
-  const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+  // one signal for both (AbortSignal.any needs Node 20.3; engines says 20)
+  const both = new AbortController();
+  const onAbort = (e: Event): void => both.abort((e.target as AbortSignal).reason);
+  for (const s of signals) {
+    if (s.aborted) both.abort(s.reason);
+    else s.addEventListener('abort', onAbort, { once: true });
+  }
+  const signal = signals.length === 0 ? undefined : both.signal;
   try {
     const res = await fetch(url, { method, headers, body, signal, redirect: 'follow' });
     if (res.status < 200 || res.status > 299) {
@@ -113,6 +120,8 @@ export async function requestHttp<B = string>(
     if (timeout?.aborted === true) throw new TimeoutError(`${method} ${url}`, timeoutMs!);
     if (run?.aborted === true) throw new CancelledError('http cancelled', { cause: run.reason });
     throw error;
+  } finally {
+    for (const s of signals) s.removeEventListener('abort', onAbort);
   }
 }
 
