@@ -30,7 +30,6 @@ import { FLASH_TOPIC } from '../agents/firefly-agent.js';
 import type { Connector, UplinkBridge } from '../../messaging/index.js';
 import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
-import { resolveModelParams } from '../model/firefly-params.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
@@ -42,6 +41,8 @@ import {
   allocateShardBuffers,
   planBands,
   type ShardBuffers,
+  checkSpeed,
+  resolveShardedRun,
 } from './shard-plan.js';
 import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
 
@@ -112,24 +113,17 @@ export class ShardedFireflies implements FireflyRunTarget {
 
   constructor(options: ShardedFirefliesOptions) {
     this.#options = options;
-    this.params = resolveModelParams(options);
+    const basics = resolveShardedRun(options);
+    const speed = basics.speed;
+    ({
+      params: this.params,
+      width: this.width,
+      height: this.height,
+      agents: this.agents,
+      seed: this.seed,
+      clockKind: this.clockKind,
+    } = basics);
     this.periodMs = this.params.periodMs;
-    const topology = new TorusTopology(options.width, options.height);
-    this.width = options.width;
-    this.height = options.height;
-    this.agents = topology.size;
-    this.seed = options.seed ?? 1;
-    this.clockKind = options.clock ?? 'real';
-    if (this.clockKind !== 'real' && this.clockKind !== 'virtual') {
-      throw new InvalidArgumentError('clock', this.clockKind, 'must be "real" or "virtual"');
-    }
-    const speed = options.speed ?? 1;
-    if (!(speed > 0) || !Number.isFinite(speed)) {
-      throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
-    }
-    if (this.clockKind === 'virtual' && speed !== 1) {
-      throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
-    }
     const limit = options.limit;
     if (limit !== undefined && (!Number.isInteger(limit) || limit < options.workers)) {
       throw new InvalidArgumentError(
@@ -149,6 +143,7 @@ export class ShardedFireflies implements FireflyRunTarget {
     }
     const bands = planBands(this.width, this.height, options.workers);
     this.workers = bands.length;
+    const topology = new TorusTopology(this.width, this.height);
     const b = allocateShardBuffers(topology, bands, this.periodMs);
     this.#buffers = b;
     this.#ctl = new Int32Array(b.control);
@@ -364,9 +359,7 @@ export class ShardedFireflies implements FireflyRunTarget {
     if (this.clockKind !== 'real') {
       throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
     }
-    if (!(speed > 0) || !Number.isFinite(speed)) {
-      throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
-    }
+    checkSpeed('real', speed);
     this.#reanchor();
     this.#flt[FLT.SPEED] = speed;
     this.#bump(CTL.PACE_SEQ);

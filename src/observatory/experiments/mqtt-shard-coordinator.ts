@@ -24,14 +24,12 @@ import { performance } from 'node:perf_hooks';
 import { CascadeError, InvalidArgumentError, ShardFailedError } from '../../errors.js';
 import type { ClockKind } from '../../runtime/index.js';
 import { MqttConnectError, MqttConnector } from '../../messaging/index.js';
-import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
-import { resolveModelParams } from '../model/firefly-params.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
-import { planBands } from './shard-plan.js';
+import { checkSpeed, planBands, resolveShardedRun } from './shard-plan.js';
 import {
   decodeDone,
   decodeTelemetry,
@@ -132,24 +130,17 @@ export class MqttShardCoordinator implements FireflyRunTarget {
 
   constructor(options: MqttShardCoordinatorOptions) {
     this.#o = options;
-    this.params = resolveModelParams(options);
+    const basics = resolveShardedRun(options);
+    const speed = basics.speed;
+    ({
+      params: this.params,
+      width: this.width,
+      height: this.height,
+      agents: this.agents,
+      seed: this.seed,
+      clockKind: this.clockKind,
+    } = basics);
     this.periodMs = this.params.periodMs;
-    const topology = new TorusTopology(options.width, options.height);
-    this.width = options.width;
-    this.height = options.height;
-    this.agents = topology.size;
-    this.seed = options.seed ?? 1;
-    this.clockKind = options.clock ?? 'real';
-    if (this.clockKind !== 'real' && this.clockKind !== 'virtual') {
-      throw new InvalidArgumentError('clock', this.clockKind, 'must be "real" or "virtual"');
-    }
-    const speed = options.speed ?? 1;
-    if (!(speed > 0) || !Number.isFinite(speed)) {
-      throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
-    }
-    if (this.clockKind === 'virtual' && speed !== 1) {
-      throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
-    }
     this.#pace.speed = speed;
     this.shards = planBands(this.width, this.height, options.shards).length;
     const limit = options.limit;
@@ -450,9 +441,7 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     if (this.clockKind !== 'real') {
       throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
     }
-    if (!(speed > 0) || !Number.isFinite(speed)) {
-      throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
-    }
+    checkSpeed('real', speed);
     this.#setPace({ speed });
   }
 

@@ -21,7 +21,8 @@
  *   round, after the barrier between them: writer and reader never touch it at once.
  */
 import { InvalidArgumentError } from '../../errors.js';
-import type { TorusTopology } from '../model/topology.js';
+import { TorusTopology } from '../model/topology.js';
+import { resolveModelParams, type FireflyModelParams } from '../model/firefly-params.js';
 
 /** Indices into the `control` Int32Array. */
 export const CTL = {
@@ -193,4 +194,70 @@ export function allocateShardBuffers(
     }
   }
   return buffers;
+}
+
+/** What every sharded run (worker threads or processes) resolves from its options. */
+export interface ShardedRunBasics {
+  params: FireflyModelParams;
+  width: number;
+  height: number;
+  agents: number;
+  seed: number;
+  clockKind: 'real' | 'virtual';
+  speed: number;
+}
+
+/**
+ * The model, grid, seed, clock and speed of a sharded run, checked: a typed error names a bad
+ * clock or speed.
+ *
+ * @example
+ * ```ts
+ * const b = resolveShardedRun({ width: 100, height: 100, clock: 'virtual' }); // b.agents 10000
+ * ```
+ */
+export function resolveShardedRun(
+  options: Partial<FireflyModelParams> & {
+    width: number;
+    height: number;
+    seed?: number;
+    clock?: string;
+    speed?: number;
+  },
+): ShardedRunBasics {
+  const clockKind = options.clock ?? 'real';
+  if (clockKind !== 'real' && clockKind !== 'virtual') {
+    throw new InvalidArgumentError('clock', clockKind, 'must be "real" or "virtual"');
+  }
+  const speed = options.speed ?? 1;
+  if (clockKind === 'virtual' && speed !== 1) {
+    throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
+  }
+  checkSpeed(clockKind, speed);
+  return {
+    params: resolveModelParams(options),
+    width: options.width,
+    height: options.height,
+    agents: new TorusTopology(options.width, options.height).size,
+    seed: options.seed ?? 1,
+    clockKind,
+    speed,
+  };
+}
+
+/**
+ * A speed a sharded run may take: a finite number > 0, on the real clock.
+ *
+ * @example
+ * ```ts
+ * checkSpeed('real', 10); // fine; checkSpeed('virtual', 10) throws INVALID_ARGUMENT
+ * ```
+ */
+export function checkSpeed(clockKind: 'real' | 'virtual', speed: number): void {
+  if (!(speed > 0) || !Number.isFinite(speed)) {
+    throw new InvalidArgumentError('speed', speed, 'must be a finite number > 0');
+  }
+  if (clockKind !== 'real' && speed !== 1) {
+    throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
+  }
 }
