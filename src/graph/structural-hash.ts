@@ -54,22 +54,8 @@ export class StructuralHasher {
     ancestors: unknown[],
     replace: ((object: object) => string | undefined) | undefined,
   ): void {
+    if (writeScalar(value, out)) return;
     switch (typeof value) {
-      case 'string':
-        out.push(JSON.stringify(value));
-        return;
-      case 'number':
-        out.push(Object.is(value, -0) ? '-0' : String(value));
-        return;
-      case 'boolean':
-        out.push(value ? 'T' : 'F');
-        return;
-      case 'undefined':
-        out.push('U');
-        return;
-      case 'bigint':
-        out.push(`${value}n`);
-        return;
       case 'symbol':
         out.push(`S(${String(value.description)})`);
         return;
@@ -147,4 +133,36 @@ export function fnv1a(text: string): string {
     lo = newLo;
   }
   return (hi * 0x4000000 + lo).toString(36);
+}
+
+/**
+ * Write a string, number, boolean, undefined or bigint as the structural key and the cache's
+ * content key both spell it; false (nothing written) for anything else.
+ *
+ * @example
+ * ```ts
+ * const out: string[] = [];
+ * writeScalar(-0, out); // true, out is ['-0']
+ * ```
+ */
+export function writeScalar(value: unknown, out: string[]): boolean {
+  switch (typeof value) {
+    case 'string':
+      out.push(JSON.stringify(value));
+      return true;
+    case 'number':
+      out.push(Object.is(value, -0) ? '-0' : String(value));
+      return true;
+    case 'boolean':
+      out.push(value ? 'T' : 'F');
+      return true;
+    case 'undefined':
+      out.push('U');
+      return true;
+    case 'bigint':
+      out.push(`${value}n`);
+      return true;
+    default:
+      return false;
+  }
 }

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import type { TaskDef } from '../spec/lazy-result.js';
 import { isPlainObject } from '../graph/scan-args.js';
+import { writeScalar } from '../graph/structural-hash.js';
 import { InvalidArgumentError } from '../errors.js';
 
 /**
@@ -38,22 +39,8 @@ export function contentKey(def: TaskDef, args: readonly unknown[], version: stri
 }
 
 function writeValue(value: unknown, out: string[], path: string, open: object[]): void {
+  if (writeScalar(value, out)) return;
   switch (typeof value) {
-    case 'string':
-      out.push(JSON.stringify(value));
-      return;
-    case 'number':
-      out.push(Object.is(value, -0) ? '-0' : String(value));
-      return;
-    case 'boolean':
-      out.push(value ? 'T' : 'F');
-      return;
-    case 'undefined':
-      out.push('U');
-      return;
-    case 'bigint':
-      out.push(`${value}n`);
-      return;
     case 'function':
     case 'symbol':
       throw noContent(path, typeof value);
