@@ -1,5 +1,5 @@
 /**
- * The index of invariant tags (`[VM-4]`, STYLE.md rule 7): where each is defined (a
+ * The index of invariant tags (`[VM-4]`: a rule stated once in a module comment and named by its tests): where each is defined (a
  * `- [TAG] …` bullet in a file's header comment under src/), where code and tests refer to it,
  * and which tags no test names. `npx tsx scripts/invariants.ts` writes docs/invariants.md;
  * `--check` exits 1 when the file is stale or a tag is defined twice or referred to but never

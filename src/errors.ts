@@ -1,5 +1,5 @@
 /**
- * Errors with stable codes (STYLE.md rule 6). Every error Cascade throws on purpose is a
+ * Errors with stable codes (docs/errors.md is the catalogue). Every error Cascade throws on purpose is a
  * `CascadeError` carrying a `code` from {@link ErrorCode}, the offending input (`details`) and,
  * where one exists, a `cause`. Callers tell errors apart by `code`, never by message.
  * The codes are listed, with what each means, in docs/errors.md.

@@ -1,5 +1,5 @@
 // The error catalogue: every code in ErrorCode is documented in docs/errors.md (and nothing
-// else is), and every code is thrown or sent somewhere in src/ (STYLE.md rule 6).
+// else is), and every code is thrown or sent somewhere in src/.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

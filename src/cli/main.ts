@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `cascade` command. Thin by rule (STYLE.md 3): each subcommand lives in
+ * The `cascade` command. Thin by rule (the CLI parses, calls the library and prints): each subcommand lives in
  * `cli/commands/<name>.ts`, parses its options, calls the library and prints. Nothing below
  * `cli/` reads argv, env or the terminal size.
  *

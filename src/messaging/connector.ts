@@ -1,6 +1,6 @@
 /**
  * The Connector contract: how agents talk through a broker with MQTT topic semantics
- * (DESIGN.md §3 "Connector and LocalBus"). Every implementation (LocalBus, the worker uplink,
+ * (docs/messaging.md). Every implementation (LocalBus, the worker uplink,
  * the MQTT client) passes the same conformance suite (test/messaging/connector.conformance.ts).
  *
  * Contract:

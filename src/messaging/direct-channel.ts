@@ -1,6 +1,6 @@
 /**
  * `DirectChannel`: a bounded, point-to-point inbox for static topologies (neighbours on a
- * grid), DESIGN.md §3. Zero-copy: the object reference sent is the one received.
+ * grid), docs/messaging.md. Zero-copy: the object reference sent is the one received.
  *
  * Storage: a lone buffered message sits in a field; from the second one on, a ring buffer that
  * starts small and doubles on demand up to `capacity`. So a million idle channels cost a

@@ -1,5 +1,5 @@
 /**
- * The messaging layer (DESIGN.md §3): the Connector contract with MQTT topic semantics, the
+ * The messaging layer (docs/messaging.md): the Connector contract with MQTT topic semantics, the
  * in-process broker and its LocalBus connector, DirectChannel inboxes, the worker uplink, and
  * the MQTT connector with the brokers it is tested against (embedded Aedes, Mosquitto).
  */

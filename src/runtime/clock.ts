@@ -1,6 +1,6 @@
 /**
  * The Clock contract: how agents, channels and the engine see and wait for time. Agents never
- * call `setTimeout` themselves; they wait through a Clock owned by a Scheduler (DESIGN.md §3),
+ * call `setTimeout` themselves; they wait through a Clock owned by a Scheduler (docs/fireflies.md, "Scheduler and clocks"),
  * so a run can use wall time (`RealClock`) or discrete-event time (`VirtualClock`) unchanged.
  *
  * Times are milliseconds as numbers. For a RealClock `now()` counts from the clock's creation;

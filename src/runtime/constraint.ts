@@ -1,5 +1,5 @@
 /**
- * Constraints of the control plane (DESIGN.md §3 "Control plane"): what an operator imposes on
+ * Constraints of the control plane (docs/control.md): what an operator imposes on
  * running work from outside. Three kinds, each on a scope:
  * - `pause`: work in scope waits before its next step; nothing fails; removing it resumes.
  * - `concurrency`: at most `limit` steps in scope run at once (`limit` >= 1: a pause is a

@@ -1,5 +1,5 @@
 /**
- * The Scheduler owns a clock and an RNG and fires every timer of a run. DESIGN.md §3.
+ * The Scheduler owns a clock and an RNG and fires every timer of a run. See docs/fireflies.md, "Scheduler and clocks".
  *
  * Invariants:
  * - [SCH-1] Real clock: at most one `setTimeout` is armed, for the earliest tick; all timers

@@ -1,5 +1,5 @@
 /**
- * The Connector conformance suite (STYLE.md 10): one set of behaviour tests every connector
+ * The Connector conformance suite: one set of behaviour tests every connector
  * must pass: LocalBus, the worker uplink, later the MQTT client. A test file calls
  * `describeConnector(name, makeConnectorPair)`.
  *

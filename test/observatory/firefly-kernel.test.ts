@@ -53,7 +53,7 @@ describe('FireflyKernel (reference model)', () => {
 });
 
 describe('resolveModelParams', () => {
-  it('fills the defaults of DESIGN.md section 4', () => {
+  it('fills the defaults of the model (docs/fireflies.md)', () => {
     expect(resolveModelParams()).toEqual({
       periodMs: 5000,
       nudgeMs: 200,

@@ -1,5 +1,5 @@
 /**
- * The CacheBackend conformance suite (STYLE.md 10): one set of behaviour tests every cache
+ * The CacheBackend conformance suite: one set of behaviour tests every cache
  * backend passes: MemoryCache, FileCache, RedisCache. A test file calls
  * `describeCacheBackend(name, make)`, where `make` gives a fresh, empty backend. [CACHE-4, CACHE-5]
  */

@@ -1,4 +1,4 @@
-// Dependencies point down (STYLE.md 3): src/providers builds on spec, runtime and errors (and
+// Dependencies point down: src/providers builds on spec, runtime and errors (and
 // node: built-ins, ioredis); nothing in spec, graph or runtime imports it.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * The StateStore conformance suite (STYLE.md 10): every state backend (MemoryStateStore,
+ * The StateStore conformance suite: every state backend (MemoryStateStore,
  * RedisStateStore) passes it, alone and behind an engine that resumes runs by id.
  * [STATE-1..4]
  */

@@ -1,6 +1,6 @@
 /**
  * One firefly as a Cascade agent: a task run in VM mode whose every step returns a `Wait` or
- * `tailCall`, so it lives as long as the experiment in constant stack and memory (DESIGN.md
+ * `tailCall`, so it lives as long as the experiment in constant stack and memory (docs/fireflies.md
  * §4). One step is one event of the agent's life: the end of the refractory time, a pulse,
  * or the phase reaching T. Between steps the agent is parked (`waitUntil`/`waitFor`), which
  * costs no promise: a million waiting fireflies are a million small objects, nothing more.
@@ -21,7 +21,7 @@
  * {@link FireflyWorld}. An agent's own state (its cycle start) sits there too, in a typed
  * array indexed by its id, the argument of its task; whether it is refractory is whether its
  * inbox is muted. A step then touches its fiber and its inbox and otherwise memory that
- * neighbours share, which is what keeps a million agents fast (DESIGN.md §3: telemetry every
+ * neighbours share, which is what keeps a million agents fast (docs/fireflies.md, "The runtime path": telemetry every
  * agent writes lives in typed arrays).
  */
 import { task } from '../../spec/index.js';

@@ -1,5 +1,5 @@
 /**
- * The reference kernel: the firefly model of DESIGN.md §4 as a plain discrete-event
+ * The reference kernel: the firefly model of docs/fireflies.md as a plain discrete-event
  * simulation, with no engine, channels or scheduler. It is the obviously-correct yardstick the
  * runtime path is checked against (same model, same statistics), and a fast option for
  * exploring parameters. Headline figures are for the runtime path, not for this kernel.

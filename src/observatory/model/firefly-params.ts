@@ -1,5 +1,5 @@
 /**
- * The parameters of the firefly model (DESIGN.md §4) with their defaults and validation.
+ * The parameters of the firefly model (docs/fireflies.md, "The model") with their defaults and validation.
  * Times are milliseconds of the experiment's clock.
  */
 import { InvalidArgumentError } from '../../errors.js';

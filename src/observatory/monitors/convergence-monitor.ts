@@ -1,5 +1,5 @@
 /**
- * The order parameter R of DESIGN.md §4, computed exactly as defined there [FLY-5]:
+ * The order parameter R of docs/fireflies.md, computed exactly as defined there [FLY-5]:
  * each agent's phase is extrapolated from its last flash over its **own** last inter-flash
  * interval T_i (nudges make the real cycle shorter than the nominal period), an agent that has
  * not flashed twice counts with T_i = T, and
