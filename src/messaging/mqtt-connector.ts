@@ -239,6 +239,13 @@ export class MqttConnector implements Connector {
 
   constructor(options: MqttConnectorOptions) {
     this.url = options.url;
+    if (!/^(mqtts?|wss?|tcp|ssl):\/\/[^/]/.test(this.url)) {
+      throw new InvalidArgumentError(
+        'url',
+        this.url,
+        'must be a broker URL such as mqtt://HOST:PORT (mqtt, mqtts, ws, wss, tcp or ssl)',
+      );
+    }
     this.name = options.name ?? 'mqtt';
     this.protocolVersion = options.protocolVersion ?? 5;
     if (this.protocolVersion !== 4 && this.protocolVersion !== 5) {

@@ -48,6 +48,8 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
       [['--shard', 'x', '--broker', 'mqtt://127.0.0.1:1'], /--shard must be I\/N/],
       [['--shards', '2', '--shard', '0/2', '--broker', 'mqtt://127.0.0.1:1'], /not both/],
       [['--shards', '2', '--workers', '2', '--broker', 'mqtt://127.0.0.1:1'], /--workers/],
+      [['--shard', '0/2', '--broker', 'notaurl'], /invalid url: notaurl .*mqtt:\/\/HOST:PORT/],
+      [['--shards', '2', '--broker', 'localhost:1883'], /invalid url: localhost:1883/],
       [
         ['--grid', '4x4', '--shards', '5', '--broker', 'mqtt://127.0.0.1:1'],
         /at most the grid's height/,
