@@ -224,6 +224,28 @@ export class Engine {
     for (const o of options.overrides ?? []) this.#overrides.set(o.name, o.def);
   }
 
+  /**
+   * The resources of one run: the engine's registry with the run's overrides over it, and the
+   * context a resource factory gets (`sleep` on the engine's clock, `run` for a child run with
+   * this run's params, env, signal, group and overrides).
+   */
+  #runResources(
+    runId: string,
+    signal: AbortSignal,
+    params: Readonly<Record<string, unknown>>,
+    options: RunOptions,
+  ): { registry: ResourceRegistry; resources: RunResources } {
+    const env = options.env ?? process.env;
+    const sleep = (ms: number): Promise<void> => this.#sleep(ms, signal);
+    const { group } = options;
+    const run = <T>(child: LazyResult<T>): Promise<T> =>
+      this.run(child, { params, env, signal, group, overrides: options.overrides });
+    const overrides = this.#overridesFor(options);
+    const registry = this.#registryFor(overrides);
+    const context = { runId, signal, params, sleep, env, run };
+    return { registry, resources: new RunResources(registry, context, warn, overrides) };
+  }
+
   /** The overrides of a run (the engine's, then the run's), or null if there are none. */
   #overridesFor(run: RunOptions): Map<string, ResourceDef<unknown>> | null {
     const extra = run.overrides ?? [];
@@ -380,20 +402,7 @@ export class Engine {
     if (bus.hasSubscribers) {
       bus.emit({ type: 'RunStarted', runId, target: target.name, vm: options.vm === true });
     }
-    const env = options.env ?? process.env;
-    const signal = controller.signal;
-    const sleep = (ms: number): Promise<void> => this.#sleep(ms, signal);
-    const group = options.group;
-    const run = <T>(child: LazyResult<T>): Promise<T> =>
-      this.run(child, { params, env, signal, group, overrides: options.overrides });
-    const overrides = this.#overridesFor(options);
-    const registry = this.#registryFor(overrides);
-    const resources = new RunResources(
-      registry,
-      { runId, signal, params, sleep, env, run },
-      warn,
-      overrides,
-    );
+    const { registry, resources } = this.#runResources(runId, controller.signal, params, options);
     let status: RunStatus = 'succeeded';
     let error: unknown = undefined;
     try {
@@ -510,25 +519,7 @@ export class Engine {
       if (injects.length > 0) {
         signal ??= new AbortController().signal;
         const params = options.params ?? {};
-        const env = options.env ?? process.env;
-        const childSignal = signal;
-        const sleep = (ms: number): Promise<void> => this.#sleep(ms, childSignal);
-        const group = options.group;
-        const run = <T>(child: LazyResult<T>): Promise<T> =>
-          this.run(child, {
-            params,
-            env,
-            signal: childSignal,
-            group,
-            overrides: options.overrides,
-          });
-        const overrides = this.#overridesFor(options);
-        const rr = new RunResources(
-          this.#registryFor(overrides),
-          { runId, signal, params, sleep, env, run },
-          warn,
-          overrides,
-        );
+        const rr = this.#runResources(runId, signal, params, options).resources;
         resources = rr;
         const values = new Map<LazyResult<unknown>, unknown>();
         for (const inj of injects) values.set(inj, await rr.valueOf(inj));

@@ -478,7 +478,10 @@ class GraphRun {
             attempt,
           });
         }
-        const values = new ArgValues(this.#graph, this.#results, injected?.values ?? null);
+        const values =
+          injected === null
+            ? (this.#upstream ??= new ArgValues(this.#graph, this.#results, null))
+            : new ArgValues(this.#graph, this.#results, injected.values);
         callArgs = (node.hasLazyArgs ? substitute(lazy.args, values) : lazy.args) as unknown[];
         keyArgs =
           cache !== null && node.injects.length > 0

@@ -18,7 +18,7 @@
  *   converted (`params: { n: true }` for a number is an error, not 1).
  */
 import { LazyResult } from './lazy-result.js';
-import type { ResourceContext, ResourceDef } from './resource.js';
+import { inject, type ResourceContext, type ResourceDef } from './resource.js';
 import { CascadeError, ErrorCode, InvalidArgumentError } from '../errors.js';
 
 /** The types an input may declare. `json` takes any JSON value (text is parsed). */
@@ -232,17 +232,7 @@ function input(
     input: spec,
     factory: (ctx: ResourceContext) => resolveInput(spec, ctx),
   });
-  return new LazyResult<unknown>({
-    kind: 'inject',
-    task: null,
-    args: [],
-    resource: def,
-    retry: null,
-    cache: null,
-    constraints: null,
-    condition: null,
-    afterList: [],
-  });
+  return inject<unknown>(def);
 }
 
 function typeOfDefault(source: InputSource, name: string, value: unknown): InputType {

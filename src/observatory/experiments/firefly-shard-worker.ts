@@ -29,6 +29,7 @@ import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import { CTL, FLT, COUNTERS_PER_SHARD, planBands } from './shard-plan.js';
 import type { ShardBuffers } from './shard-plan.js';
+import { wallNow } from './shard-plan.js';
 
 /** What the main thread hands each worker. */
 export interface ShardWorkerData {
@@ -62,8 +63,6 @@ export type ShardMessage =
 /** Wall ms a worker spins at the barrier before it sleeps in `Atomics.wait`. */
 const SPIN_MS = 0.05;
 const WAIT_MS = 50;
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 async function main(data: ShardWorkerData): Promise<void> {
   const port = parentPort!;

@@ -28,7 +28,6 @@ import type { ClockKind } from '../../runtime/index.js';
 import { LocalBroker, LocalBus, bridgeUplink } from '../../messaging/index.js';
 import { FLASH_TOPIC } from '../agents/firefly-agent.js';
 import type { Connector, UplinkBridge } from '../../messaging/index.js';
-import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
@@ -45,6 +44,7 @@ import {
   resolveShardedRun,
 } from './shard-plan.js';
 import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
+import { wallNow, errorText } from './shard-plan.js';
 
 /** Options of {@link ShardedFireflies}. */
 export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
@@ -60,8 +60,6 @@ interface UntilWaiter {
   until: number;
   resolve: () => void;
 }
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /**
  * @example
@@ -143,8 +141,7 @@ export class ShardedFireflies implements FireflyRunTarget {
     }
     const bands = planBands(this.width, this.height, options.workers);
     this.workers = bands.length;
-    const topology = new TorusTopology(this.width, this.height);
-    const b = allocateShardBuffers(topology, bands, this.periodMs);
+    const b = allocateShardBuffers(basics.topology, bands, this.periodMs);
     this.#buffers = b;
     this.#ctl = new Int32Array(b.control);
     this.#flt = new Float64Array(b.floats);
@@ -489,7 +486,3 @@ function spawnShard(data: ShardWorkerData, transfer: readonly MessagePortLike[])
 }
 
 type MessagePortLike = object;
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -40,6 +40,7 @@ import {
   type ShardRunConfig,
   type ShardStatus,
 } from './shard-wire.js';
+import { wallNow } from './shard-plan.js';
 
 /** Options of {@link MqttShardCoordinator}. */
 export interface MqttShardCoordinatorOptions extends FireflyExperimentOptions {
@@ -69,8 +70,6 @@ const WILL_GRACE_MS = 200;
 
 /** The until of a real-clock run: every tick (JSON has no Infinity). */
 const FOREVER = Number.MAX_SAFE_INTEGER;
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /**
  * @example

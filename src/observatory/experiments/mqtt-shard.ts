@@ -37,6 +37,7 @@ import {
   type ShardRunConfig,
   type ShardStatus,
 } from './shard-wire.js';
+import { wallNow, errorText } from './shard-plan.js';
 
 /** Options of {@link runMqttShard}. */
 export interface MqttShardOptions {
@@ -80,8 +81,6 @@ const WILL_GRACE_MS = 200;
 
 /** Wall ms between two telemetry messages at most (the coordinator's view stays live). */
 const TELEMETRY_WALL_MS = 100;
-
-const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /**
  * Run one shard until the coordinator stops it.
@@ -420,8 +419,4 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
       await changed(Math.min(delay, 1000));
     }
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -202,6 +202,8 @@ export interface ShardedRunBasics {
   width: number;
   height: number;
   agents: number;
+  /** The torus, built once (it checks the grid). */
+  topology: TorusTopology;
   seed: number;
   clockKind: 'real' | 'virtual';
   speed: number;
@@ -230,15 +232,14 @@ export function resolveShardedRun(
     throw new InvalidArgumentError('clock', clockKind, 'must be "real" or "virtual"');
   }
   const speed = options.speed ?? 1;
-  if (clockKind === 'virtual' && speed !== 1) {
-    throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
-  }
   checkSpeed(clockKind, speed);
+  const topology = new TorusTopology(options.width, options.height);
   return {
     params: resolveModelParams(options),
     width: options.width,
     height: options.height,
-    agents: new TorusTopology(options.width, options.height).size,
+    agents: topology.size,
+    topology,
     seed: options.seed ?? 1,
     clockKind,
     speed,
@@ -260,4 +261,12 @@ export function checkSpeed(clockKind: 'real' | 'virtual', speed: number): void {
   if (clockKind !== 'real' && speed !== 1) {
     throw new InvalidArgumentError('speed', speed, 'applies to the real clock only');
   }
+}
+
+/** Absolute wall ms, the same in every thread and process: pacing anchors are these. */
+export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/** An error's message, or the thrown value as text. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
