@@ -318,13 +318,14 @@ function stepOf(
   steps: ReadonlyMap<string, TaskFactory<[Machine], unknown>>,
   maxSteps: number,
 ): (m: Machine) => unknown {
+  const allowed = info.next === null ? null : new Set(Object.values(info.next));
   const next = (to: string, input: unknown, taken: number): unknown => {
     if (to === END) return input;
-    if (info.next !== null && !Object.values(info.next).includes(to)) {
+    if (allowed !== null && !allowed.has(to)) {
       throw new InvalidArgumentError(
         `jump from ${router}.${name}`,
         to,
-        `is not declared (${Object.values(info.next).join(', ')})`,
+        `is not declared (${[...allowed].join(', ')})`,
       );
     }
     const step = steps.get(to);
