@@ -146,6 +146,7 @@ function members(
     const modifiers = ts.getCombinedModifierFlags(declaration);
     if (modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) continue;
     if (member.name.startsWith('#') || member.name.startsWith('__')) continue;
+    if (ts.getJSDocTags(declaration).some((t) => t.tagName.text === 'internal')) continue;
     const readonly = modifiers & ts.ModifierFlags.Readonly ? 'readonly ' : '';
     const optional = member.flags & ts.SymbolFlags.Optional ? '?' : '';
     const memberType = checker.getTypeOfSymbolAtLocation(member, declaration);

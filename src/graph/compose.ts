@@ -50,7 +50,7 @@ export function sequence<const T extends readonly LazyResult<unknown>[]>(
   const result = sequenceTask(...ordered) as LazyResult<ValuesOf<T>>;
   const graph = buildGraph(result);
   for (let i = 1; i < steps.length; i++) {
-    if (graph.indexOf.has(steps[i])) {
+    if (graph.indexOf(steps[i]) !== undefined) {
       throw new InvalidArgumentError(
         `sequence step ${i + 1}`,
         steps[i].name,

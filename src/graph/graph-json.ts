@@ -102,7 +102,7 @@ export function graphToJSON(target: LazyResult<unknown>): GraphJSON {
   const graph = buildGraph(target);
   const nodes = graph.nodes.map((node): NodeJSON => {
     const lazy = node.lazy;
-    const ref = (l: LazyResult<unknown>): { $node: number } => ({ $node: graph.indexOf.get(l)! });
+    const ref = (l: LazyResult<unknown>): { $node: number } => ({ $node: graph.indexOf(l)! });
     const cache = lazy.cache;
     let cacheJSON: NodeJSON['cache'] = null;
     if (cache?.kind === 'memory') {
@@ -126,7 +126,7 @@ export function graphToJSON(target: LazyResult<unknown>): GraphJSON {
       cache: cacheJSON,
       constraints: lazy.constraints,
       condition: cond instanceof LazyResult ? ref(cond) : cond,
-      after: lazy.afterList.map((a) => graph.indexOf.get(a)!),
+      after: lazy.afterList.map((a) => graph.indexOf(a)!),
     };
   });
   return { format: 'cascade-graph', version: 1, target: graph.target, nodes };

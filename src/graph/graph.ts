@@ -30,7 +30,7 @@ export interface GraphNode {
   /** Upstream nodes (data, condition and `after`), unique, all `< index`. [GRAPH-2] */
   readonly deps: readonly number[];
   /** Downstream nodes. */
-  readonly dependents: number[];
+  readonly dependents: readonly number[];
   /** The `inject(...)` placeholders found in the arguments. */
   readonly injects: readonly LazyResult<unknown>[];
   /** Whether the arguments hold any LazyResult (then they must be substituted). */
@@ -45,8 +45,11 @@ export interface Graph {
   readonly nodes: readonly GraphNode[];
   /** Index of the target node. */
   readonly target: number;
-  /** Which node each LazyResult of the graph became (several may share one: [GRAPH-4]). */
-  readonly indexOf: ReadonlyMap<LazyResult<unknown>, number>;
+  /**
+   * The node a LazyResult of the graph became (several may share one: [GRAPH-4]), or
+   * undefined for one not in the graph.
+   */
+  indexOf(lazy: LazyResult<unknown>): number | undefined;
 }
 
 /** Options of {@link buildGraph}. */
@@ -80,23 +83,27 @@ export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptio
     throw new InvalidArgumentError('target', target, 'must be a task call (a LazyResult)');
   }
   const hasher = options.hasher ?? new StructuralHasher();
-  const nodes: GraphNode[] = [];
-  const state = new Map<LazyResult<unknown>, number>();
+  const nodes: BuiltNode[] = [];
+  const build = nextBuild();
+  // Every call visited, in visit order: the record indexOf falls back on.
+  const visited: LazyResult<unknown>[] = [target];
   const pureIndex = new Map<string, number>();
   const stack: Frame[] = [frameOf(target)];
   const mark: number[] = []; // dedupes deps in O(1): mark[d] === stamp while building one node
   let stamp = 0;
-  state.set(target, VISITING);
+  target.graphBuild = build;
+  target.graphIndex = VISITING;
 
   while (stack.length > 0) {
     const frame = stack[stack.length - 1];
     if (frame.next < frame.children.length) {
       const child = frame.children[frame.next++];
-      const s = state.get(child);
-      if (s === undefined) {
-        state.set(child, VISITING);
+      if (child.graphBuild !== build) {
+        child.graphBuild = build;
+        child.graphIndex = VISITING;
+        visited.push(child);
         stack.push(frameOf(child));
-      } else if (s === VISITING) {
+      } else if (child.graphIndex === VISITING) {
         throw cycleError(stack, child);
       }
       continue;
@@ -108,7 +115,7 @@ export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptio
       const list: number[] = [];
       stamp++;
       for (const child of frame.children) {
-        const d = state.get(child)!;
+        const d = child.graphIndex;
         if (mark[d] !== stamp) {
           mark[d] = stamp;
           list.push(d);
@@ -117,32 +124,107 @@ export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptio
       deps = list;
     }
     const index = nodes.length;
-    let hash = `@${index}`;
+    let hash: string | undefined;
     if (lazy.task!.pure) {
-      hash = structuralHash(hasher, lazy, state, nodes);
+      hash = structuralHash(hasher, lazy, nodes);
       const same = pureIndex.get(hash);
       if (same !== undefined) {
-        state.set(lazy, same); // [GRAPH-4]
+        lazy.graphIndex = same; // [GRAPH-4]
         continue;
       }
       pureIndex.set(hash, index);
     }
-    const name = lazy.task!.name;
-    nodes.push({
-      index,
-      id: `${name}#${index}`,
-      name,
-      lazy,
-      deps,
-      dependents: [],
-      injects: frame.injects,
-      hasLazyArgs: frame.argLazies > 0 || frame.injects.length > 0,
-      hash,
-    });
-    for (const d of deps) nodes[d].dependents.push(index);
-    state.set(lazy, index);
+    const hasLazyArgs = frame.argLazies > 0 || frame.injects.length > 0;
+    nodes.push(new BuiltNode(index, lazy, deps, frame.injects, hasLazyArgs, hash));
+    for (const d of deps) nodes[d].addDependent(index);
+    lazy.graphIndex = index;
   }
-  return { nodes, target: state.get(target)!, indexOf: state };
+  return new BuiltGraph(nodes, build, visited);
+}
+
+let lastBuild = 0;
+/** A number no other build of this process has. */
+function nextBuild(): number {
+  lastBuild = lastBuild === Number.MAX_SAFE_INTEGER ? 1 : lastBuild + 1;
+  return lastBuild;
+}
+
+/**
+ * A graph as built. The builder marks each call it visits with the build and the node it
+ * became (fields of the LazyResult, not a Map: a Map keyed by a fresh object first gives it
+ * an identity hash, which cost more than the rest of building). `indexOf` reads that mark
+ * while no later build has visited the call (one run, one build: the common case), and
+ * otherwise a map made on first need from what this build recorded.
+ */
+class BuiltGraph implements Graph {
+  readonly nodes: readonly BuiltNode[];
+  readonly target: number;
+  readonly #build: number;
+  readonly #visited: readonly LazyResult<unknown>[];
+  readonly #indices: Int32Array;
+  #byCall: Map<LazyResult<unknown>, number> | null = null;
+  constructor(nodes: readonly BuiltNode[], build: number, visited: LazyResult<unknown>[]) {
+    this.nodes = nodes;
+    this.#build = build;
+    this.#visited = visited;
+    const indices = new Int32Array(visited.length);
+    for (let i = 0; i < visited.length; i++) indices[i] = visited[i].graphIndex;
+    this.#indices = indices;
+    this.target = indices[0];
+  }
+  indexOf(lazy: LazyResult<unknown>): number | undefined {
+    if (lazy.graphBuild === this.#build) return lazy.graphIndex;
+    if (this.#byCall === null) {
+      const byCall = new Map<LazyResult<unknown>, number>();
+      for (let i = 0; i < this.#visited.length; i++) byCall.set(this.#visited[i], this.#indices[i]);
+      this.#byCall = byCall;
+    }
+    return this.#byCall.get(lazy);
+  }
+}
+
+/**
+ * A node as built. Its id and identity hash are strings made on first use (a run reads them
+ * only for events, errors and state), and a node with no dependents shares one empty list:
+ * a 10k-leaf graph then allocates one object per node, not four.
+ */
+class BuiltNode implements GraphNode {
+  readonly index: number;
+  readonly name: string;
+  readonly lazy: LazyResult<unknown>;
+  readonly deps: readonly number[];
+  dependents: number[] = NO_DEPENDENTS;
+  readonly injects: readonly LazyResult<unknown>[];
+  readonly hasLazyArgs: boolean;
+  #id: string | undefined = undefined;
+  #hash: string | undefined;
+  constructor(
+    index: number,
+    lazy: LazyResult<unknown>,
+    deps: readonly number[],
+    injects: readonly LazyResult<unknown>[],
+    hasLazyArgs: boolean,
+    hash: string | undefined,
+  ) {
+    this.index = index;
+    this.name = lazy.task!.name;
+    this.lazy = lazy;
+    this.deps = deps;
+    this.injects = injects;
+    this.hasLazyArgs = hasLazyArgs;
+    this.#hash = hash;
+  }
+  get id(): string {
+    return (this.#id ??= `${this.name}#${this.index}`);
+  }
+  get hash(): string {
+    return (this.#hash ??= `@${this.index}`);
+  }
+  addDependent(index: number): void {
+    if (this.dependents.length === 0)
+      this.dependents = [index]; // never writes the shared one
+    else this.dependents.push(index);
+  }
 }
 
 /**
@@ -151,6 +233,8 @@ export function buildGraph(target: LazyResult<unknown>, options: BuildGraphOptio
  * meet both kinds measured slower.
  */
 const NONE: readonly never[] = [];
+/** The dependents of every node that has none: replaced, never written (`addDependent`). */
+const NO_DEPENDENTS: number[] = [];
 
 function frameOf(lazy: LazyResult<unknown>): Frame {
   // The args array is the factory's own (never self-referential): its elements are scanned
@@ -200,13 +284,12 @@ function cycleError(stack: Frame[], child: LazyResult<unknown>): CascadeError {
 function structuralHash(
   hasher: StructuralHasher,
   lazy: LazyResult<unknown>,
-  state: Map<LazyResult<unknown>, number>,
   nodes: GraphNode[],
 ): string {
   const replace = (o: object): string | undefined => {
     if (!(o instanceof LazyResult)) return undefined;
     if (o.kind === 'inject') return `!${hasher.key(o.resource)}`;
-    return `@${nodes[state.get(o)!].hash}`;
+    return `@${nodes[o.graphIndex].hash}`; // built before its dependents [GRAPH-2]
   };
   return hasher.hash(
     [

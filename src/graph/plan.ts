@@ -164,14 +164,14 @@ export function edgesOf(graph: Graph, node: GraphNode): NodeEdges {
   const data: number[] = [];
   for (const l of found) {
     if (l.kind === 'inject') continue;
-    const i = graph.indexOf.get(l)!;
+    const i = graph.indexOf(l)!;
     if (!data.includes(i)) data.push(i);
   }
   const cond = node.lazy.condition;
-  const condition = cond instanceof LazyResult ? graph.indexOf.get(cond)! : null;
+  const condition = cond instanceof LazyResult ? graph.indexOf(cond)! : null;
   const after: number[] = [];
   for (const a of node.lazy.afterList) {
-    const i = graph.indexOf.get(a)!;
+    const i = graph.indexOf(a)!;
     if (!after.includes(i)) after.push(i);
   }
   return { data, condition, after };

@@ -78,7 +78,7 @@ class ArgValues implements LazyValues {
   ) {}
   valueOf(lazy: LazyResult<unknown>): unknown {
     if (lazy.kind === 'inject') return this.injected!.get(lazy);
-    return this.results[this.graph.indexOf.get(lazy)!];
+    return this.results[this.graph.indexOf(lazy)!];
   }
 }
 
@@ -202,7 +202,7 @@ class GraphRun {
     const cond = node.lazy.condition;
     if (cond === false) return this.#skip(node, 'condition is false');
     if (cond !== null && cond !== true) {
-      const c = this.#graph.indexOf.get(cond)!;
+      const c = this.#graph.indexOf(cond)!;
       if (this.#results[c] !== true) {
         return this.#skip(node, `condition ${this.#graph.nodes[c].id} is false`);
       }

@@ -104,6 +104,14 @@ export class LazyResult<out T> implements LazyInit {
   readonly constraints: Constraints | null;
   readonly condition: boolean | LazyResult<boolean> | null;
   readonly afterList: readonly LazyResult<unknown>[];
+  /**
+   * @internal Scratch of the graph builder (src/graph/graph.ts): the build that last visited
+   * this call and the node it became there. Fields, not a Map: a Map keyed by a fresh object
+   * first has to give it an identity hash, which cost more than the rest of building.
+   */
+  graphBuild = 0;
+  /** @internal See `graphBuild`. */
+  graphIndex = -1;
 
   /** @internal Build LazyResults with `task(...)`, `factory.map` or `inject`. */
   constructor(init: LazyInit) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { task, inject } from '../../src/spec/index.js';
 import { buildGraph, StructuralHasher, substitute, collectLazies } from '../../src/graph/index.js';
 import { CascadeError, ErrorCode } from '../../src/errors.js';
+import { Engine } from '../../src/runtime/index.js';
 import type { LazyResult } from '../../src/spec/index.js';
 
 const add = task((a: number, b: number) => a + b, { name: 'add' });
@@ -64,6 +65,23 @@ describe('buildGraph', () => {
     const g = buildGraph(l);
     expect(g.nodes).toHaveLength(100_001);
     expect(g.target).toBe(100_000);
+  });
+
+  it("keeps each graph's index of a call shared with a graph built later", async () => {
+    const shared = add(1, 2);
+    const first = add(shared, 10); // shared is node 0 here
+    const g1 = buildGraph(first);
+    const second = add(add(add(5, 5), 5), shared); // and node 2 here (or later)
+    const g2 = buildGraph(second);
+    expect(g1.indexOf(shared)).toBe(0);
+    expect(g2.indexOf(shared)).not.toBe(0);
+    expect(g2.nodes[g2.indexOf(shared)!].lazy).toBe(shared);
+    expect(g1.indexOf(shared)).toBe(0); // read again after the map fallback was made
+    expect(g1.indexOf(add(0, 0))).toBeUndefined();
+    // Two runs in flight at once over the shared call: each reads its own graph's values.
+    const engine = new Engine();
+    const [a, b] = await Promise.all([engine.run(first), engine.run(second)]);
+    expect([a, b]).toEqual([13, 18]);
   });
 
   it('collects inject placeholders separately from data deps', () => {
