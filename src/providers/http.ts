@@ -6,7 +6,8 @@
  * Invariants:
  * - [HTTP-1] A response whose status is outside 200..299 rejects with HttpStatusError
  *   (`status`, and the first 1 KiB of the body in `details.bodyTail`); it is retried under
- *   the task's retry policy like any error.
+ *   the task's retry policy, except a 4xx other than 408, 425 and 429 (`retryable: false`:
+ *   the same request gets the same answer) [ATT-6].
  * - [HTTP-2] Cancelling the run aborts the request (CancelledError); passing `timeoutMs`
  *   aborts it with TimeoutError. Reading the body is covered by both.
  */

@@ -84,6 +84,11 @@ export class TimeoutError extends CascadeError {
 export class HttpStatusError extends CascadeError {
   /** The response status, e.g. 404. */
   readonly status: number;
+  /**
+   * Whether another attempt may succeed: false for a 4xx other than 408 (timeout), 425 (too
+   * early) and 429 (too many requests), so the engine's retry stops there [ATT-6].
+   */
+  readonly retryable: boolean;
 
   constructor(
     method: string,
@@ -96,5 +101,7 @@ export class HttpStatusError extends CascadeError {
       { method, url, ...response },
     );
     this.status = response.status;
+    const s = response.status;
+    this.retryable = s < 400 || s > 499 || s === 408 || s === 425 || s === 429;
   }
 }

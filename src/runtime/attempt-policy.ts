@@ -15,6 +15,9 @@
  *   `attempts`; `cause` = that error).
  * - [ATT-4] An error thrown while the run's signal is aborted becomes CancelledError
  *   (`cause` = the error) and is not retried.
+ * - [ATT-6] An error whose `retryable` property is `false` (an HttpStatusError for a 4xx other
+ *   than 408, 425 and 429: the same request will get the same answer) is not retried: it
+ *   becomes TASK_FAILED at once, with the attempts made so far.
  * - [ATT-5] Every attempt that calls the task is reported by TaskExecutionStarted and
  *   TaskExecutionFinished (`succeeded` | `failed`), in both modes, when the bus has
  *   subscribers; no event object is made otherwise.
@@ -43,6 +46,15 @@ export const FATAL_CODES: ReadonlySet<string> = new Set<string>([
  */
 export function isFatal(error: unknown): boolean {
   return error instanceof CascadeError && FATAL_CODES.has(error.code);
+}
+
+/** True when `error` says another attempt cannot succeed (`retryable: false`). [ATT-6] */
+function isPermanent(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { retryable?: unknown }).retryable === false
+  );
 }
 
 /** What the attempt loop needs of a run: its id, bus, signal and clock. */
@@ -76,7 +88,7 @@ export function finalError(
   if (signal !== undefined && signal.aborted) {
     return new CancelledError('run cancelled', { cause: error }); // [ATT-4]
   }
-  if (attempt < maxAttempts) return null;
+  if (attempt < maxAttempts && !isPermanent(error)) return null; // [ATT-2, ATT-6]
   return new CascadeError(
     ErrorCode.TASK_FAILED,
     `task ${nodeId} failed after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${String(error)}`,

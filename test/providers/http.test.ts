@@ -25,6 +25,9 @@ beforeAll(async () => {
         res.statusCode = 503;
         res.end('busy');
       } else res.end(`ok after ${n}`);
+    } else if (url === '/slow-down') {
+      res.statusCode = 429;
+      res.end('too many');
     } else if (url === '/missing') {
       res.statusCode = 404;
       res.end('no such thing here');
@@ -109,6 +112,23 @@ describe('http', () => {
     expect(hits.get('/flaky')).toBe(3);
     const retries = events.filter((e) => e.type === 'TaskRetrying');
     expect(retries.map((e) => e.type === 'TaskRetrying' && e.delayMs)).toEqual([10, 20]);
+  });
+
+  it('[HTTP-1] [ATT-6] does not retry a 404, retries a 429', async () => {
+    const engine = new Engine();
+    const retry = { maxAttempts: 3, delay: 1, backoff: 1 };
+    type Failed = { code: string; details: { attempts: number } };
+    const error = (await engine
+      .run(http(`${base}/missing`, { retry }))
+      .catch((e: unknown) => e)) as Failed;
+    expect(error.code).toBe(ErrorCode.TASK_FAILED);
+    expect(error.details.attempts).toBe(1);
+    expect(hits.get('/missing')).toBe(1);
+    const slowDown = (await engine
+      .run(http(`${base}/slow-down`, { retry }))
+      .catch((e: unknown) => e)) as Failed;
+    expect(slowDown.details.attempts).toBe(3);
+    expect(hits.get('/slow-down')).toBe(3);
   });
 
   it('[HTTP-2] timeoutMs aborts the request with TimeoutError', async () => {

@@ -118,6 +118,20 @@ describe.each(ALL)('attempt policy in %s mode', (mode) => {
     expect(calls).toBe(1);
   });
 
+  it('does not retry an error that says it is not retryable, and wraps it [ATT-6]', async () => {
+    let calls = 0;
+    const permanent = Object.assign(new Error('gone for good'), { retryable: false });
+    const bad = task(() => {
+      calls++;
+      throw permanent;
+    });
+    const e = await failure(harness(mode).run(bad().withRetry({ maxAttempts: 3, delay: 1 })));
+    expect(e.code).toBe(ErrorCode.TASK_FAILED);
+    expect(e.details.attempts).toBe(1);
+    expect(e.cause).toBe(permanent);
+    expect(calls).toBe(1);
+  });
+
   it('stops waiting between attempts when the signal aborts [ATT-4]', async () => {
     let calls = 0;
     const bad = task(() => {
