@@ -10,7 +10,9 @@
  * - A pause that applies to the fireflies (scope `global`, `group:fireflies`, `task:firefly`)
  *   pauses the run's clock, as the space key does: simulated time stops with the agents, so a
  *   paused run is the same run, later. Concurrency and rate limits go through the engine's gate
- *   on each agent's step (one worker; a sharded run applies pauses only, and says so).
+ *   on each agent's step (one worker; a sharded run, on worker threads or on shard processes,
+ *   applies pauses only, and says so). On shard processes the coordinator owns the clock of
+ *   the lock-step, so its pause holds every shard.
  * - `--limit N` with `--control` becomes a local concurrency constraint on `global` (a
  *   `cascade ctl limit global` replaces it, a `cascade ctl clear global` removes it).
  */
@@ -51,7 +53,7 @@ const RUN_SCOPES = new Set(['global', `group:${FIREFLY_GROUP}`, 'task:firefly'])
  *
  * @example
  * ```ts
- * const control = await startFireflyControl({ workers: 1 });
+ * const control = await startFireflyControl({ sharded: false });
  * await runFireflies({ ...options, engine: control.engine, observers: [control.observer] });
  * await control.close();
  * ```
@@ -59,7 +61,8 @@ const RUN_SCOPES = new Set(['global', `group:${FIREFLY_GROUP}`, 'task:firefly'])
 export async function startFireflyControl(options: {
   broker?: string;
   port?: number;
-  workers: number;
+  /** The run is spread over worker threads or shard processes: no engine of its own here. */
+  sharded: boolean;
   limit?: number;
   warn?: (line: string) => void;
   /** Called (and awaited) before a failure to start is thrown: free what the caller holds. */
@@ -101,7 +104,7 @@ async function start(options: Parameters<typeof startFireflyControl>[0]): Promis
   if (options.limit !== undefined) {
     constraints.set({ scope: 'global', kind: 'concurrency', limit: options.limit });
   }
-  const engine = options.workers === 1 ? new Engine({ constraints }) : undefined;
+  const engine = options.sharded ? undefined : new Engine({ constraints });
   let control: FireflyRunControl | undefined;
   let pausedByUs = false;
   const applyPause = (): void => {

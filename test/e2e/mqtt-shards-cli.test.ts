@@ -10,6 +10,8 @@ import { MosquittoProcess } from '../../src/messaging/index.js';
 import { eventually } from '../messaging/connector.conformance.js';
 import { cli, root, runCli } from './run-cli.js';
 
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 interface Proc {
   child: ChildProcess;
   out: () => string;
@@ -50,6 +52,14 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
       [['--shards', '2', '--workers', '2', '--broker', 'mqtt://127.0.0.1:1'], /--workers/],
       [['--shard', '0/2', '--broker', 'notaurl'], /invalid url: notaurl .*mqtt:\/\/HOST:PORT/],
       [['--shards', '2', '--broker', 'localhost:1883'], /invalid url: localhost:1883/],
+      [
+        ['--shard', '0/2', '--broker', 'mqtt://127.0.0.1:1', '--control'],
+        /--control goes on the coordinator/,
+      ],
+      [
+        ['--shards', '2', '--broker', 'mqtt://127.0.0.1:1', '--control', '18831'],
+        /--control without a port/,
+      ],
       [
         ['--grid', '4x4', '--shards', '5', '--broker', 'mqtt://127.0.0.1:1'],
         /at most the grid's height/,
@@ -137,6 +147,63 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
     expect(noticedMs).toBeLessThan(2_500);
     expect(await shards[0].exited, shards[0].err()).toBe(0); // told to stop
   }, 60_000);
+
+  it('--shards N --control: cascade ctl pauses and resumes every shard through the broker', async () => {
+    broker = await MosquittoProcess.start();
+    const url = broker.url;
+    const coordinator = start([
+      ...MODEL,
+      '--clock',
+      'real',
+      '--duration',
+      '600',
+      '--no-visualize',
+      '--shards',
+      '2',
+      '--broker',
+      url,
+      '--control',
+    ]);
+    const shards = [
+      start(['--shard', '0/2', '--broker', url]),
+      start(['--shard', '1/2', '--broker', url]),
+    ];
+    procs.push(coordinator, ...shards);
+    // the simulated time of the progress lines (t=12.3s)
+    const simTimes = (): number[] =>
+      [...coordinator.out().matchAll(/t=(\d+\.\d+)s/g)].map((m) => Number(m[1]));
+    const lastSim = (): number => simTimes().at(-1) ?? 0;
+    await eventually(() => lastSim() >= 1, 45_000, 'a running run').catch((e: Error) => {
+      throw new Error(`${e.message}: ${coordinator.err()}\nstdout: ${coordinator.out()}`);
+    });
+    expect(coordinator.err()).toContain(`control: ${url}`);
+
+    const paused = runCli(['ctl', 'pause', 'global', '--broker', url], 20_000);
+    expect(paused.code, paused.stderr).toBe(0);
+    await sleep(1000); // the pause arrives and the round in flight ends
+    const atPause = lastSim();
+    const linesAtPause = simTimes().length;
+    await sleep(2000);
+    expect(simTimes().length).toBeGreaterThan(linesAtPause); // still reporting, not hung
+    expect(lastSim()).toBe(atPause);
+
+    const limited = runCli(['ctl', 'limit', 'global', '--rate', '100/s', '--broker', url], 20_000);
+    expect(limited.code, limited.stderr).toBe(0);
+    await eventually(
+      () => coordinator.err().includes('rate is not applied to a sharded run'),
+      5000,
+      'the coordinator says a limit is not applied across shards',
+    );
+
+    const resumed = runCli(['ctl', 'resume', 'global', '--broker', url], 20_000);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await eventually(() => lastSim() > atPause, 10_000, 'simulated time going on after resume');
+    expect(runCli(['ctl', 'clear', 'global', '--broker', url], 20_000).code).toBe(0);
+
+    coordinator.child.kill('SIGINT');
+    expect(await coordinator.exited, coordinator.err()).toBe(0);
+    for (const shard of shards) expect(await shard.exited, shard.err()).toBe(0);
+  }, 90_000);
 
   it('shards end when the coordinator is killed [SHP-5]', async () => {
     broker = await MosquittoProcess.start();

@@ -410,6 +410,7 @@ export async function executeFireflies(
     );
   }
   // connect (or serve the embedded broker) before the run starts, like --serve
+  const sharded = processShards !== undefined || (options.workers ?? 1) > 1;
   const control =
     flags.control === undefined
       ? undefined
@@ -419,9 +420,8 @@ export async function executeFireflies(
           ...(typeof flags.control === 'string' && {
             port: parseNumber('--control', flags.control, { integer: true, min: 1, max: 65_535 }),
           }),
-          workers: options.workers ?? 1,
-          ...(options.limit !== undefined &&
-            (options.workers ?? 1) === 1 && { limit: options.limit }),
+          sharded,
+          ...(options.limit !== undefined && !sharded && { limit: options.limit }),
         });
   if (control !== undefined) {
     process.stderr.write(`control: ${control.url} (cascade ctl / cascade watch)\n`);
@@ -490,8 +490,15 @@ function parseProcessShards(
   if (flags.broker === undefined) {
     throw new UsageError(`${which} needs --broker mqtt://HOST:PORT (the shards meet there)`);
   }
-  if (flags.control !== undefined) {
-    throw new UsageError(`${which} does not go with --control (yet): pause with the space key`);
+  if (flags.shard !== undefined && flags.control !== undefined) {
+    throw new UsageError(
+      '--control goes on the coordinator (--shards N), which owns the clock of every shard',
+    );
+  }
+  if (typeof flags.control === 'string') {
+    throw new UsageError(
+      `--shards with --control takes constraints from --broker ${flags.broker}: give --control without a port`,
+    );
   }
   if (flags.workers !== undefined && flags.workers !== '1') {
     throw new UsageError(`${which} does not go with --workers: one band per shard process`);
