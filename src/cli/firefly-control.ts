@@ -10,9 +10,9 @@
  * - A pause that applies to the fireflies (scope `global`, `group:fireflies`, `task:firefly`)
  *   pauses the run's clock, as the space key does: simulated time stops with the agents, so a
  *   paused run is the same run, later. Concurrency and rate limits go through the engine's gate
- *   on each agent's step (one worker; a sharded run, on worker threads or on shard processes,
- *   applies pauses only, and says so). On shard processes the coordinator owns the clock of
- *   the lock-step, so its pause holds every shard.
+ *   on each agent's step; on worker threads each shard's gate takes its share of them
+ *   ([SLIM-1]); on shard processes only pauses apply (the coordinator owns the clock of the
+ *   lock-step, so its pause holds every shard), and the run says so.
  * - `--limit N` with `--control` becomes a local concurrency constraint on `global` (a
  *   `cascade ctl limit global` replaces it, a `cascade ctl clear global` removes it).
  */
@@ -26,7 +26,7 @@ import {
   type Connector,
 } from '../messaging/index.js';
 import {
-  FIREFLY_GROUP,
+  FIREFLY_STEP_SCOPES,
   type FireflyRunControl,
   type FireflyRunObserver,
 } from '../observatory/index.js';
@@ -45,15 +45,15 @@ export interface FireflyControl {
   close(): Promise<void>;
 }
 
-/** Scopes whose pause pauses the whole firefly run. */
-const RUN_SCOPES = new Set(['global', `group:${FIREFLY_GROUP}`, 'task:firefly']);
+/** Scopes whose pause pauses the whole firefly run (and whose limits hold every firefly). */
+const RUN_SCOPES = FIREFLY_STEP_SCOPES;
 
 /**
  * Start the control plane of a firefly run: listen (or connect) before the run starts.
  *
  * @example
  * ```ts
- * const control = await startFireflyControl({ sharded: false });
+ * const control = await startFireflyControl({ workers: 1 });
  * await runFireflies({ ...options, engine: control.engine, observers: [control.observer] });
  * await control.close();
  * ```
@@ -61,8 +61,10 @@ const RUN_SCOPES = new Set(['global', `group:${FIREFLY_GROUP}`, 'task:firefly'])
 export async function startFireflyControl(options: {
   broker?: string;
   port?: number;
-  /** The run is spread over worker threads or shard processes: no engine of its own here. */
-  sharded: boolean;
+  /** Worker threads the run is spread over (more than one: no engine of its own here). */
+  workers: number;
+  /** The run's shards are processes meeting on a broker: only pauses reach them. */
+  processShards?: boolean;
   limit?: number;
   warn?: (line: string) => void;
   /** Called (and awaited) before a failure to start is thrown: free what the caller holds. */
@@ -104,7 +106,8 @@ async function start(options: Parameters<typeof startFireflyControl>[0]): Promis
   if (options.limit !== undefined) {
     constraints.set({ scope: 'global', kind: 'concurrency', limit: options.limit });
   }
-  const engine = options.sharded ? undefined : new Engine({ constraints });
+  const processes = options.processShards === true;
+  const engine = options.workers === 1 && !processes ? new Engine({ constraints }) : undefined;
   let control: FireflyRunControl | undefined;
   let pausedByUs = false;
   const applyPause = (): void => {
@@ -124,8 +127,20 @@ async function start(options: Parameters<typeof startFireflyControl>[0]): Promis
   const off = constraints.events.on((e: ConstraintEvent) => {
     applyPause();
     publish('constraint', e);
-    if (engine === undefined && e.type === 'ConstraintApplied' && e.constraint.kind !== 'pause') {
-      warn(`control: ${e.constraint.kind} is not applied to a sharded run (pause is)`);
+    if (e.type !== 'ConstraintApplied' || e.constraint.kind === 'pause') return;
+    if (processes) {
+      warn(
+        `control: ${e.constraint.kind} is not applied to a sharded run across processes (pause is)`,
+      );
+    } else if (
+      e.constraint.kind === 'concurrency' &&
+      e.constraint.limit < options.workers &&
+      RUN_SCOPES.has(e.constraint.scope)
+    ) {
+      warn(
+        `control: concurrency ${e.constraint.limit} is split between ${options.workers} workers, ` +
+          `each of which runs at least one step at a time`,
+      );
     }
   });
   await constraints.attach(connector).ready;

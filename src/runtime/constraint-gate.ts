@@ -21,6 +21,9 @@
  *   when it refills after the token it was waiting for was due, the tokens of that lateness
  *   beyond its burst (kept until taken, never grown), so steps are admitted at the rate asked
  *   whatever the timer's delay. The excess over the burst is at most one lateness's tokens.
+ * - [GATE-7] With a time holder (`holdTime(scheduler)`), every waiting step holds it from the
+ *   moment it waits until it enters or is cancelled, so a virtual clock does not move past
+ *   a step the gate keeps waiting ([SCH-7]): the limit slows the run, the run stays the same.
  */
 import { CancelledError } from '../errors.js';
 import type { Constraint } from './constraint.js';
@@ -61,7 +64,14 @@ class Bucket {
   }
 }
 
+/** Something whose time a waiting step holds ([GATE-7]): a virtual-clock Scheduler. */
+export interface TimeHolder {
+  hold(): void;
+  release(): void;
+}
+
 interface Waiter {
+  holder: TimeHolder | null;
   resolve: () => void;
   reject: (e: unknown) => void;
   signal: AbortSignal | undefined;
@@ -142,9 +152,23 @@ export class ConstraintGate {
   #buckets = new Map<string, Bucket>();
   #waitingKeys = new Set<GateKey>();
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #holder: TimeHolder | null = null;
 
   constructor(source: GateSource) {
     this.#source = source;
+  }
+
+  /**
+   * Steps that wait from now on hold `holder`'s time until they enter [GATE-7]; null stops
+   * that (steps already waiting keep the holder they took).
+   *
+   * @example
+   * ```ts
+   * set.gate.holdTime(scheduler); // a virtual-clock run waits for rate-limited steps
+   * ```
+   */
+  holdTime(holder: TimeHolder | null): void {
+    this.#holder = holder;
   }
 
   /** The key of a task name and group (cached: one object per pair). */
@@ -217,11 +241,14 @@ export class ConstraintGate {
     if (this._tryEnter(key)) return RESOLVED;
     if (signal?.aborted === true) return Promise.reject(cancelled(signal));
     return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, signal, onAbort: undefined, done: false };
+      const holder = this.#holder;
+      const w: Waiter = { holder, resolve, reject, signal, onAbort: undefined, done: false };
+      holder?.hold(); // [GATE-7]
       if (signal !== undefined) {
         w.onAbort = () => {
           if (w.done) return;
           w.done = true;
+          w.holder?.release();
           reject(cancelled(signal));
           this.#drain();
         };
@@ -313,6 +340,7 @@ export class ConstraintGate {
         key.head++;
         if (w.onAbort !== undefined) w.signal!.removeEventListener('abort', w.onAbort);
         w.resolve();
+        w.holder?.release(); // after resolve: the step runs before time may move on [GATE-7]
       }
       if (key.head === ws.length) {
         ws.length = 0;

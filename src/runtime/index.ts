@@ -42,6 +42,6 @@ export type { Constraint, ConstraintKind, ConstraintScope } from './constraint.j
 export { ConstraintSet } from './constraint-set.js';
 export type { ConstraintEvent, ConstraintSetOptions, ConstraintSource } from './constraint-set.js';
 export { ConstraintGate, GateKey } from './constraint-gate.js';
-export type { GateSource } from './constraint-gate.js';
+export type { GateSource, TimeHolder } from './constraint-gate.js';
 export { controlConstraints, controlMessages } from './control-command.js';
 export type { ConstraintChange, ControlCommand, ControlMessage } from './control-command.js';

@@ -21,6 +21,11 @@
  *   asked for with `visit(time)` is visited even when no timer is due in it. Together they let
  *   a caller deliver, at a tick's start, what the tick before produced (pulses with one tick
  *   of delay, in an order that does not depend on the timers' order).
+ * - [SCH-7] Virtual clock: while work of the current tick is held outside the scheduler
+ *   (`hold()`, e.g. a step waiting at the control plane's gate for a rate token, which comes
+ *   on wall time), time does not move on; it goes on once every hold is released and what
+ *   the released work caused has run. A limit then slows a virtual run down without changing
+ *   it. The real clock ignores holds: there, held work simply runs late.
  */
 import { InvalidArgumentError } from '../errors.js';
 import { RealClock } from './real-clock.js';
@@ -109,6 +114,7 @@ export class Scheduler {
   #running = false;
   #stopped = false;
   #paused = false;
+  #holds = 0;
   /** performance.now() when paused, and the wall ms of earlier pauses. */
   #pausedAt = 0;
   #pausedWall = 0;
@@ -299,6 +305,26 @@ export class Scheduler {
     return this.stats.fired - before;
   }
 
+  /**
+   * Hold simulated time at the current tick (virtual clock) until {@link release} [SCH-7]:
+   * for work of this tick that waits on something outside the scheduler. Holds count; each
+   * `hold()` needs one `release()`.
+   */
+  hold(): void {
+    this.#holds++;
+  }
+
+  /** Release one {@link hold}; the last one lets time move on [SCH-7]. */
+  release(): void {
+    if (this.#holds === 0) return;
+    if (--this.#holds === 0 && this.#real === null) this.#wakeUp();
+  }
+
+  /** Holds not yet released [SCH-7]. */
+  get holds(): number {
+    return this.#holds;
+  }
+
   /** Timers armed and not yet fired. */
   get pending(): number {
     return this.clock.queue.size;
@@ -365,8 +391,10 @@ export class Scheduler {
     if (this.#readyPending()) await this.#settle();
     while (!this.#stopped) {
       if (this.#current === null) {
-        if (this.#paused) {
-          await this.#waitForWake(); // [SCH-5]
+        if (this.#paused || this.#holds > 0) {
+          await this.#waitForWake(); // [SCH-5] [SCH-7]
+          // what the released work caused runs at this tick, before time moves on
+          if (this.#readyPending()) await this.#settle();
           continue;
         }
         const tick = this.#nextTick();

@@ -131,6 +131,68 @@ describe('cascade ctl / watch against cascade fireflies --control', () => {
     });
   }
 
+  it('limits a run on two worker threads: a rate limit slows every shard, clearing it restores the pace [SLIM-1]', async () => {
+    const port = await freePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'fireflies',
+        '--grid',
+        '20x20',
+        '--workers',
+        '2',
+        '--no-visualize',
+        '--clock',
+        'real',
+        '--speed',
+        '5',
+        '--control',
+        String(port),
+        '--duration',
+        '600',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // simulated seconds of the last progress line (one a wall second)
+    const sim = (): number => Number([...stdout.matchAll(/t=(\d+\.\d+)s/g)].at(-1)?.[1] ?? 0);
+    /** Simulated seconds the run advances in `ms` of wall time. */
+    const advance = async (ms: number): Promise<number> => {
+      const a = sim();
+      await sleep(ms);
+      return sim() - a;
+    };
+    try {
+      await eventually(() => sim() >= 2, 30_000, 'a running run').catch((e: Error) => {
+        throw new Error(`${e.message}; stderr: ${stderr}; stdout: ${stdout}`);
+      });
+      expect(await advance(2000)).toBeGreaterThan(5); // x5: about 10 simulated s in 2 s
+      // 400 fireflies step about 800 times a simulated second (ends of refractory times,
+      // flashes, pulses heard): at 100 steps/s, x5 cannot be kept
+      const limited = runCli(
+        ['ctl', 'limit', 'global', '--rate', '100/s', '--broker', url],
+        20_000,
+      );
+      expect(limited.code, limited.stderr).toBe(0);
+      await sleep(1500);
+      expect(await advance(3000)).toBeLessThan(3);
+      const cleared = runCli(['ctl', 'clear', 'global', '--broker', url], 20_000);
+      expect(cleared.code, cleared.stderr).toBe(0);
+      await sleep(1500);
+      expect(await advance(2000)).toBeGreaterThan(5);
+      expect(stderr).not.toMatch(/not applied/);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited, stderr).toBe(0);
+  });
+
   it('ctl without a run to reach fails with MQTT_CONNECT_FAILED, exit 1', async () => {
     const port = await freePort();
     const r = runCli(['ctl', 'status', '--broker', `mqtt://127.0.0.1:${port}`], 20_000);

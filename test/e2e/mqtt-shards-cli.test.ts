@@ -190,7 +190,7 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
     const limited = runCli(['ctl', 'limit', 'global', '--rate', '100/s', '--broker', url], 20_000);
     expect(limited.code, limited.stderr).toBe(0);
     await eventually(
-      () => coordinator.err().includes('rate is not applied to a sharded run'),
+      () => coordinator.err().includes('rate is not applied to a sharded run across processes'),
       5000,
       'the coordinator says a limit is not applied across shards',
     );

@@ -4,7 +4,7 @@ import { FireflyExperiment } from '../../src/observatory/experiments/firefly-exp
 import { FLASH_TOPIC, type FlashMessage } from '../../src/observatory/agents/firefly-agent.js';
 import { LocalBroker, LocalBus } from '../../src/messaging/index.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { Engine } from '../../src/runtime/index.js';
+import { ConstraintSet, Engine } from '../../src/runtime/index.js';
 import { TorusTopology } from '../../src/observatory/model/topology.js';
 
 async function flashLog(
@@ -41,6 +41,43 @@ describe('FireflyExperiment on the runtime path', () => {
     // 144 agents for 60 s of a 5 s period: about 12 flashes each, a little more with nudges
     expect(a.flashes).toBeGreaterThan(144 * 11);
     expect(a.flashes).toBeLessThan(144 * 12 * 1.6);
+  });
+
+  it('a rate limit slows a virtual run and leaves its flash log the same [SCH-7][GATE-7]', async () => {
+    const log = async (
+      rate: number | null,
+    ): Promise<{ hash: string; flashes: number; wallMs: number }> => {
+      const constraints = new ConstraintSet();
+      if (rate !== null) constraints.set({ scope: 'group:fireflies', kind: 'rate', perSec: rate });
+      const h = createHash('sha256');
+      let flashes = 0;
+      const exp = new FireflyExperiment({
+        width: 6,
+        height: 6,
+        clock: 'virtual',
+        seed: 5,
+        engine: new Engine({ constraints }),
+        onFlash: (id, t) => {
+          flashes++;
+          h.update(`${id}:${t}\n`);
+        },
+      });
+      await exp.start();
+      const t0 = performance.now();
+      await exp.runUntil(6000);
+      const wallMs = performance.now() - t0;
+      await exp.stop();
+      constraints.close();
+      return { hash: h.digest('hex'), flashes, wallMs };
+    };
+    const free = await log(null);
+    const limited = await log(300);
+    expect(limited.hash).toBe(free.hash);
+    expect(limited.flashes).toBe(free.flashes);
+    // every flash is a step (and so are the ends of refractory times): at 300 steps/s the
+    // run takes at least flashes/300 s of wall time, where the free run takes milliseconds
+    expect(free.flashes).toBeGreaterThan(36);
+    expect(limited.wallMs).toBeGreaterThan((free.flashes / 300) * 1000 * 0.9);
   });
 
   it('synchronises a 20x20 torus to R >= 0.9 within 400 simulated seconds', async () => {

@@ -10,6 +10,7 @@ import { runFireflies } from '../../src/observatory/experiments/firefly-run.js';
 import type { FireflyRunOptions } from '../../src/observatory/experiments/firefly-run.js';
 import { ShardedFireflies } from '../../src/observatory/experiments/firefly-shards.js';
 import { ShardFailedError } from '../../src/errors.js';
+import { ConstraintSet } from '../../src/runtime/index.js';
 import { TorusTopology } from '../../src/observatory/model/topology.js';
 import { planBands } from '../../src/observatory/experiments/shard-plan.js';
 
@@ -60,6 +61,43 @@ describe('sharded fireflies on worker threads', () => {
       expect(sharded.hash, `${workers} workers`).toBe(one.hash);
       expect(sharded.discarded).toBe(one.discarded);
     }
+  }, 60_000);
+
+  it('split a rate limit set while running between the shards: slower, same flash log [SLIM-1][SLIM-2]', async () => {
+    /** A two-worker run; wall ms from its start (workers up) to its end. */
+    const timed = async (
+      constraints?: ConstraintSet,
+    ): Promise<Awaited<ReturnType<typeof flashLog>> & { runMs: number }> => {
+      let startedAt = 0;
+      const r = await flashLog(2, {
+        ...(constraints !== undefined && { constraints }),
+        observers: [
+          {
+            // set once the run is going: the shards take it from their next round
+            started: () => {
+              startedAt = performance.now();
+              constraints?.set({ scope: 'group:fireflies', kind: 'rate', perSec: rate });
+              constraints?.set({ scope: 'global', kind: 'concurrency', limit: 4 });
+            },
+          },
+        ],
+      });
+      return { ...r, runMs: performance.now() - startedAt };
+    };
+    const rate = 2000;
+    const one = await flashLog(1);
+    const free = await timed();
+    const constraints = new ConstraintSet();
+    const limited = await timed(constraints);
+    constraints.close();
+    expect(free.hash).toBe(one.hash);
+    expect(limited.hash).toBe(one.hash);
+    // every flash is a step (so is every pulse heard): at 2,000 steps/s in all the run takes
+    // at least flashes/2000 s
+    const floorMs = (limited.flashes / rate) * 1000;
+    expect(limited.flashes).toBeGreaterThan(144 * 5);
+    expect(limited.runMs).toBeGreaterThan(floorMs * 0.9);
+    expect(limited.runMs).toBeGreaterThan(2 * free.runMs);
   }, 60_000);
 
   it('deliver a border agent its cross-shard neighbours pulses [PUL-1]', async () => {

@@ -346,6 +346,38 @@ describe('the real clock paces simulated time [RCK-1..3][SCH-5]', () => {
     expect(seen).toEqual([10, 20]);
   });
 
+  it('a held virtual tick does not move on until released, and what the release caused runs at that tick [SCH-7]', async () => {
+    const s = new Scheduler({ clock: 'virtual' });
+    const seen: Array<[string, number]> = [];
+    s.clock.setTimer(10, () => {
+      seen.push(['held', s.clock.now()]);
+      s.hold();
+      s.hold(); // holds count: two releases are needed
+      setTimeout(() => s.release(), 10);
+      setTimeout(() => {
+        // the held work, done on wall time: arms a timer of the tick it was held at
+        s.clock.setTimer(0, () => seen.push(['caused', s.clock.now()]));
+        s.release();
+      }, 40);
+    });
+    s.clock.setTimer(20, () => seen.push(['next', s.clock.now()]));
+    let done = false;
+    const run = s.runUntil(100).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 25));
+    expect(seen).toEqual([['held', 10]]);
+    expect(done).toBe(false);
+    expect(s.holds).toBe(1);
+    await run;
+    expect(seen).toEqual([
+      ['held', 10],
+      ['caused', 10],
+      ['next', 20],
+    ]);
+    expect(s.holds).toBe(0);
+    s.release(); // an extra release is a no-op
+    expect(s.holds).toBe(0);
+  });
+
   it('a stopped real scheduler resolves its runUntil callers and leaves time where it stood', async () => {
     const s = new Scheduler({ clock: 'real' });
     const until = s.runUntil(60_000);

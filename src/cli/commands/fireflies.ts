@@ -420,15 +420,24 @@ export async function executeFireflies(
           ...(typeof flags.control === 'string' && {
             port: parseNumber('--control', flags.control, { integer: true, min: 1, max: 65_535 }),
           }),
-          sharded,
+          workers: options.workers ?? 1,
+          processShards: processShards !== undefined,
           ...(options.limit !== undefined && !sharded && { limit: options.limit }),
         });
   if (control !== undefined) {
     process.stderr.write(`control: ${control.url} (cascade ctl / cascade watch)\n`);
   }
   const { limit: _limit, ...withoutLimit } = options;
+  // one worker: the control's engine enforces the constraints; worker threads: each shard
+  // takes its share of the limits [SLIM-1]; shard processes: pauses only
   const runOptions =
-    control?.engine !== undefined ? { ...withoutLimit, engine: control.engine } : options;
+    control === undefined
+      ? options
+      : control.engine !== undefined
+        ? { ...withoutLimit, engine: control.engine }
+        : processShards === undefined
+          ? { ...options, constraints: control.constraints }
+          : options;
   const observers = [
     ...(server !== undefined ? [server.observer] : []),
     ...(control !== undefined ? [control.observer] : []),

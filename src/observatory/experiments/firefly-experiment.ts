@@ -19,6 +19,7 @@
 import {
   Engine,
   ResourceManager,
+  type ConstraintSet,
   Scheduler,
   SeededRng,
   counterUniform,
@@ -65,6 +66,13 @@ export interface FireflyExperimentOptions extends Partial<FireflyModelParams> {
    * own (the limit is a resource manager of the engine's): give one or the other.
    */
   engine?: Engine;
+  /**
+   * The control plane's constraints (pause, concurrency, rate per scope) that every agent's
+   * step enters (default: none). The experiment's own engine enforces them, so give this or
+   * an `engine`. A run on worker threads (ShardedFireflies) splits the limits of the firefly
+   * scopes between its shards instead ([SLIM-1]).
+   */
+  constraints?: ConstraintSet;
   /** The torus (default: a new `TorusTopology(width, height)`); must match the grid's size. */
   topology?: TorusTopology;
   /** Publish each flash on the bus (default true). */
@@ -151,6 +159,13 @@ export class FireflyExperiment implements FireflyRunTarget {
         `must match the grid (${options.width}x${options.height})`,
       );
     }
+    if (options.engine !== undefined && options.constraints !== undefined) {
+      throw new InvalidArgumentError(
+        'engine',
+        'with constraints',
+        'give either an engine or constraints (the experiment makes the engine that enforces them)',
+      );
+    }
     if (options.engine !== undefined && options.limit !== undefined) {
       throw new InvalidArgumentError(
         'engine',
@@ -209,9 +224,13 @@ export class FireflyExperiment implements FireflyRunTarget {
       limit === undefined ? undefined : new ResourceManager({ cpu_slot: limit });
     this.engine =
       options.engine ??
-      new Engine(
-        this.resourceManager === undefined ? {} : { resourceManager: this.resourceManager },
-      );
+      new Engine({
+        ...(this.resourceManager !== undefined && { resourceManager: this.resourceManager }),
+        ...(options.constraints !== undefined && { constraints: options.constraints }),
+      });
+    // on the virtual clock, a step the control plane's gate keeps waiting (a rate token comes
+    // on wall time) holds simulated time: a limit slows the run and leaves it the same [SCH-7]
+    if (this.scheduler.kind === 'virtual') this.engine.constraints?.gate.holdTime(this.scheduler);
 
     const clock = this.scheduler.clock;
     const seed = this.scheduler.seed;

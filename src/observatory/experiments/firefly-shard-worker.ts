@@ -29,7 +29,8 @@ import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import { CTL, FLT, COUNTERS_PER_SHARD, planBands } from './shard-plan.js';
 import type { ShardBuffers } from './shard-plan.js';
-import { wallNow } from './shard-plan.js';
+import { wallNow, shareOf } from './shard-plan.js';
+import { ConstraintSet } from '../../runtime/index.js';
 
 /** What the main thread hands each worker. */
 export interface ShardWorkerData {
@@ -51,6 +52,8 @@ export interface ShardWorkerData {
   uplink?: MessagePort;
   /** Tests: throw after this many rounds (a shard that fails mid-run). */
   failAfterRounds?: number;
+  /** The run takes step limits from a control plane: this shard's share goes through a gate [SLIM-1]. */
+  controlled?: boolean;
 }
 
 /** Messages to the main thread. */
@@ -86,8 +89,10 @@ async function main(data: ShardWorkerData): Promise<void> {
     data.publishFlashes && data.uplink !== undefined
       ? new IpcUplinkConnector({ port: data.uplink, name: `shard-${me}` })
       : undefined;
+  const constraints = data.controlled === true ? new ConstraintSet() : undefined;
   // the band's model, the same as on a process shard (shard-stepper.ts)
   const stepper = new ShardStepper({
+    ...(constraints !== undefined && { constraints }),
     shard: me,
     shards: W,
     width: data.width,
@@ -171,6 +176,7 @@ async function main(data: ShardWorkerData): Promise<void> {
   let prevT = 0;
   let reachedFor = Number.NaN;
   let roundStart = performance.now();
+  let limitSeq = 0;
   for (;;) {
     if (stopped()) break;
     if (data.failAfterRounds !== undefined && k >= data.failAfterRounds) {
@@ -190,6 +196,7 @@ async function main(data: ShardWorkerData): Promise<void> {
       continue;
     }
     if (data.clock === 'real' && !pace(t)) break;
+    if (constraints !== undefined && Atomics.load(ctl, CTL.LIMIT_SEQ) !== limitSeq) applyLimits();
     roundStart = performance.now(); // pacing waits are not round time
     // border flashes of the round before [SHD-3]
     const parityIn = (k + 1) & 1; // (k - 1) & 1
@@ -251,6 +258,25 @@ async function main(data: ShardWorkerData): Promise<void> {
   }
   return finish();
 
+  /** This shard's share of the run's step limits, from the next step on [SLIM-1]. */
+  function applyLimits(): void {
+    const set = constraints!;
+    limitSeq = Atomics.load(ctl, CTL.LIMIT_SEQ);
+    const concurrency = Atomics.load(ctl, CTL.LIMIT_CONCURRENCY);
+    const milli = Atomics.load(ctl, CTL.LIMIT_RATE_MILLI);
+    const burst = Atomics.load(ctl, CTL.LIMIT_BURST);
+    if (concurrency > 0) {
+      const limit = Math.max(1, shareOf(concurrency, W, me));
+      set.set({ scope: 'global', kind: 'concurrency', limit });
+    } else set.clear('global', 'concurrency');
+    if (milli > 0) {
+      const perSec = milli / 1000 / W;
+      // the gate's default burst is 1% of a second's worth; split like the rate
+      const total = burst > 0 ? burst : Math.max(1, Math.ceil(milli / 1000 / 100));
+      set.set({ scope: 'global', kind: 'rate', perSec, burst: Math.max(1, Math.ceil(total / W)) });
+    } else set.clear('global', 'rate');
+  }
+
   /** Real clock: wait until the pacing target reaches tick `t`; false once stopped. */
   function pace(time: number): boolean {
     for (;;) {
@@ -269,6 +295,7 @@ async function main(data: ShardWorkerData): Promise<void> {
   async function finish(): Promise<void> {
     writeCounters();
     await exp.stop();
+    constraints?.close();
     writeCounters();
     if (bus !== undefined) await bus.disconnect();
     post({ type: 'stopped' });

@@ -20,11 +20,19 @@
  *   across threads for nobody would take a core.
  * - [SHD-8] `--limit N` is split: shard i gets `cpu_slot` capacity floor(N / W) (+1 for the
  *   first N mod W shards); the sum is N. Steps are synchronous, so no slot is ever waited for.
+ * - [SLIM-1] With `constraints`, the concurrency and rate limits that apply to every firefly
+ *   (scopes `global`, `group:fireflies`, `task:firefly`; the most restrictive of each kind)
+ *   are split between the shards as `--limit` is: shard i takes shareOf(limit) steps at once
+ *   (at least 1) and perSec / W steps a second (burst split likewise, at least 1), through a
+ *   gate of its own. They reach the shards through shared memory and hold from the next round.
+ * - [SLIM-2] A step a shard's gate keeps waiting holds the shard's virtual clock, so a limit
+ *   slows the lock-step and never changes the flash log ([SCH-7], [GATE-7]). Pauses are not
+ *   mirrored: the run's owner pauses the lock-step's clock (`pause()`).
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, ShardFailedError } from '../../errors.js';
-import type { ClockKind } from '../../runtime/index.js';
+import type { ClockKind, Constraint } from '../../runtime/index.js';
 import { LocalBroker, LocalBus, bridgeUplink } from '../../messaging/index.js';
 import { FLASH_TOPIC } from '../agents/firefly-agent.js';
 import type { Connector, UplinkBridge } from '../../messaging/index.js';
@@ -44,7 +52,7 @@ import {
   resolveShardedRun,
 } from './shard-plan.js';
 import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
-import { wallNow, errorText } from './shard-plan.js';
+import { wallNow, errorText, shareOf } from './shard-plan.js';
 
 /** Options of {@link ShardedFireflies}. */
 export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
@@ -108,6 +116,7 @@ export class ShardedFireflies implements FireflyRunTarget {
   #pausedAt = 0;
   #pausedWall = 0;
   #listening: NodeJS.Timeout | undefined;
+  #offLimits: (() => void) | null = null;
 
   constructor(options: ShardedFirefliesOptions) {
     this.#options = options;
@@ -195,7 +204,7 @@ export class ShardedFireflies implements FireflyRunTarget {
         seed: this.seed,
         clock: this.clockKind,
         ...(limit !== undefined && {
-          limit: Math.floor(limit / this.workers) + (i < limit % this.workers ? 1 : 0),
+          limit: shareOf(limit, this.workers, i),
         }),
         sampleEveryMs: this.#sampleEveryMs,
         publishFlashes: publish,
@@ -204,6 +213,7 @@ export class ShardedFireflies implements FireflyRunTarget {
         buffers: this.#buffers,
         ...(channel !== null && { uplink: channel.port2 }),
         ...(o.failShard?.shard === i && { failAfterRounds: o.failShard.rounds }),
+        ...(o.constraints !== undefined && { controlled: true }),
       };
       const worker = spawnShard(data, channel === null ? [] : [channel.port2]);
       this.#threads.push(worker);
@@ -220,6 +230,13 @@ export class ShardedFireflies implements FireflyRunTarget {
     check();
     this.#listening = setInterval(check, 100);
     this.#listening.unref();
+    const constraints = o.constraints;
+    if (constraints !== undefined) {
+      // [SLIM-1] the shards' gates follow the run's constraints from the next round
+      const mirror = (): void => writeStepLimits(this.#ctl, stepLimitsOf(constraints.list()));
+      mirror();
+      this.#offLimits = constraints.events.on(mirror);
+    }
     // the shared epoch of the pacing: set up is not run time [CLK-4]
     this.#flt[FLT.ANCHOR_WALL] = wallNow();
     this.#flt[FLT.ANCHOR_SIM] = 0;
@@ -452,6 +469,8 @@ export class ShardedFireflies implements FireflyRunTarget {
 
   async #stop(): Promise<void> {
     clearInterval(this.#listening);
+    this.#offLimits?.();
+    this.#offLimits = null;
     this.#raiseStop();
     for (const r of this.#reached.splice(0)) r.resolve();
     const all = Promise.all(this.#exited);
@@ -486,3 +505,54 @@ function spawnShard(data: ShardWorkerData, transfer: readonly MessagePortLike[])
 }
 
 type MessagePortLike = object;
+
+/** The limits on every firefly step of a run: undefined where there is none. */
+export interface StepLimits {
+  concurrency?: number;
+  perSec?: number;
+  burst?: number;
+}
+
+/** The scopes whose constraints apply to every firefly's step. */
+export const FIREFLY_STEP_SCOPES: ReadonlySet<string> = new Set([
+  'global',
+  'group:fireflies',
+  'task:firefly',
+]);
+
+/**
+ * The most restrictive concurrency and rate limits among `constraints` that apply to every
+ * firefly's step [SLIM-1].
+ *
+ * @example
+ * ```ts
+ * stepLimitsOf(set.list()); // { concurrency: 50, perSec: 2000 }
+ * ```
+ */
+export function stepLimitsOf(constraints: Iterable<Constraint>): StepLimits {
+  const out: StepLimits = {};
+  for (const c of constraints) {
+    if (!FIREFLY_STEP_SCOPES.has(c.scope)) continue;
+    if (c.kind === 'concurrency' && (out.concurrency === undefined || c.limit < out.concurrency)) {
+      out.concurrency = c.limit;
+    } else if (c.kind === 'rate' && (out.perSec === undefined || c.perSec < out.perSec)) {
+      out.perSec = c.perSec;
+      out.burst = c.burst;
+      if (out.burst === undefined) delete out.burst;
+    }
+  }
+  return out;
+}
+
+/** Write a run's step limits where the shards read them, and wake them to it [SLIM-1]. */
+function writeStepLimits(ctl: Int32Array, limits: StepLimits): void {
+  Atomics.store(ctl, CTL.LIMIT_CONCURRENCY, limits.concurrency ?? 0);
+  const milli = limits.perSec === undefined ? 0 : Math.round(limits.perSec * 1000);
+  Atomics.store(
+    ctl,
+    CTL.LIMIT_RATE_MILLI,
+    Math.max(limits.perSec === undefined ? 0 : 1, Math.min(milli, 0x7fffffff)),
+  );
+  Atomics.store(ctl, CTL.LIMIT_BURST, Math.min(limits.burst ?? 0, 0x7fffffff));
+  Atomics.add(ctl, CTL.LIMIT_SEQ, 1);
+}

@@ -37,7 +37,7 @@ import {
   type ShardRunConfig,
   type ShardStatus,
 } from './shard-wire.js';
-import { wallNow, errorText } from './shard-plan.js';
+import { wallNow, errorText, shareOf } from './shard-plan.js';
 
 /** Options of {@link runMqttShard}. */
 export interface MqttShardOptions {
@@ -199,7 +199,7 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     params: cfg.params,
     seed: cfg.seed,
     ...(limit !== undefined && {
-      limit: Math.floor(limit / N) + (me < limit % N ? 1 : 0), // [SHD-8]
+      limit: shareOf(limit, N, me), // [SHD-8]
     }),
     ...(cfg.inboxCapacity !== undefined && { inboxCapacity: cfg.inboxCapacity }),
   });

@@ -48,6 +48,14 @@ export const CTL = {
   SNAP_SEQ: 9,
   /** 1 while someone on the main thread's bus listens to flashes (the shards forward them). */
   FLASH_WANTED: 10,
+  /** Bumped on every change of the step limits below ([SLIM-1]). */
+  LIMIT_SEQ: 11,
+  /** The run's concurrency limit on firefly steps, 0 for none (each shard takes its share). */
+  LIMIT_CONCURRENCY: 12,
+  /** The run's rate limit on firefly steps in thousandths of a step per s, 0 for none. */
+  LIMIT_RATE_MILLI: 13,
+  /** The rate limit's burst (steps), 0 for the default. */
+  LIMIT_BURST: 14,
   LENGTH: 16,
 } as const;
 
@@ -269,4 +277,17 @@ export const wallNow = (): number => performance.timeOrigin + performance.now();
 /** An error's message, or the thrown value as text. */
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Shard `i`'s share of `total` split over `shards`: floor(total / shards), plus one for the
+ * first `total mod shards` shards, so the shares add up to `total` [SHD-8].
+ *
+ * @example
+ * ```ts
+ * shareOf(10, 4, 0); // 3 (3 + 3 + 2 + 2)
+ * ```
+ */
+export function shareOf(total: number, shards: number, i: number): number {
+  return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
 }

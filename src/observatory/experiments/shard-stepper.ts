@@ -19,6 +19,7 @@
 import { TorusTopology } from '../model/topology.js';
 import type { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import type { Connector } from '../../messaging/index.js';
+import type { ConstraintSet } from '../../runtime/index.js';
 import { FireflyExperiment } from './firefly-experiment.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
 import { borderTargets, planBands } from './shard-plan.js';
@@ -41,6 +42,8 @@ export interface ShardStepperOptions {
   flashGate?: () => boolean;
   /** Telemetry to write into (shared arrays on worker threads); default a new one. */
   telemetry?: FireflyTelemetry;
+  /** Constraints every step of the band enters (its share of the run's limits) [SLIM-1]. */
+  constraints?: ConstraintSet;
 }
 
 /**
@@ -89,6 +92,7 @@ export class ShardStepper {
       shard: { from, to },
       ...(o.telemetry !== undefined && { telemetry: o.telemetry }),
       ...(o.flashGate !== undefined && { flashGate: o.flashGate }),
+      ...(o.constraints !== undefined && { constraints: o.constraints }),
     });
   }
 
