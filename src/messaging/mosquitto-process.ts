@@ -26,6 +26,11 @@ export interface MosquittoOptions {
   port?: number;
   /** Time to wait for the port to accept connections, ms (default 5,000). */
   startTimeoutMs?: number;
+  /**
+   * `set_tcp_nodelay true` in the configuration (default true). False runs Mosquitto as
+   * installed, with Nagle's algorithm on its sockets (what a stock broker does).
+   */
+  tcpNoDelay?: boolean;
 }
 
 /**
@@ -85,7 +90,7 @@ export class MosquittoProcess {
       'max_queued_messages 100000',
       // small messages answered by small messages (lock-step shards, QoS 1 acks): without it
       // Nagle's algorithm and delayed ACKs hold each for up to 40 ms
-      'set_tcp_nodelay true',
+      ...(options.tcpNoDelay === false ? [] : ['set_tcp_nodelay true']),
       'log_dest stderr',
       'log_type error',
       'log_type warning',

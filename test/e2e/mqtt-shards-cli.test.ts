@@ -108,6 +108,34 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
     }
   }, 60_000);
 
+  it('keeps real time through a Mosquitto as installed, Nagle on (x0.05 before) [SHP-6]', async () => {
+    broker = await MosquittoProcess.start({ tcpNoDelay: false });
+    const url = broker.url;
+    procs.push(
+      start(['--shard', '0/2', '--broker', url]),
+      start(['--shard', '1/2', '--broker', url]),
+    );
+    const coordinator = start([
+      ...MODEL,
+      '--clock',
+      'real',
+      '--duration',
+      '4',
+      '--no-visualize',
+      '--json',
+      '--shards',
+      '2',
+      '--broker',
+      url,
+    ]);
+    procs.push(coordinator);
+    expect(await coordinator.exited, coordinator.err()).toBe(0);
+    const s = JSON.parse(coordinator.out()) as { pace: { achieved: number }; flashes: number };
+    // each round waited out a 40 ms delayed acknowledgement before: 0.05 of real time
+    expect(s.pace.achieved).toBeGreaterThan(0.5);
+    expect(s.flashes).toBeGreaterThan(144 * 4);
+  }, 60_000);
+
   it('a shard killed mid-run is named and the run ends with exit 1 [SHP-2]', async () => {
     broker = await MosquittoProcess.start();
     const url = broker.url;

@@ -17,6 +17,11 @@
  * - [SHP-5] The shard ends when the coordinator says stop (exit 0) or goes away (its will
  *   clears the config: CoordinatorLostError); its own last will tells the coordinator if the
  *   process dies, within the broker's keep-alive (1.5 x 2 s) or at once if the socket closes.
+ * - [SHP-6] A hot message that leaves its round incomplete is answered at once with one byte
+ *   on `P/nudge/<shard>` (read by nobody), so the TCP acknowledgement goes back at once and a
+ *   broker with Nagle's algorithm on (Mosquitto as installed) does not hold the round's next
+ *   message for a delayed acknowledgement (40 ms a round: x0.05 of real time before, x0.97
+ *   after, on a 40x40 grid with two shards).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -211,6 +216,15 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
   let pace: ShardPace = { anchorWall: wallNow(), anchorSim: 0, speed: 1, paused: false };
   let until = -Infinity;
   let go = false;
+  // [SHP-6] answer a hot message that leaves its round incomplete at once with a byte nobody
+  // reads: the reply carries the TCP acknowledgement of what came in, so a broker that
+  // batches small writes (Nagle's algorithm, Mosquitto's default) sends the round's next
+  // message now, not after the 40 ms of a delayed acknowledgement. (The message that
+  // completes a round needs none: the shard's own done and border batches carry it.)
+  const NUDGE = new Uint8Array(1);
+  const nudge = (): void => {
+    mqtt.publish(`${P}/nudge/${me}`, NUDGE, { qos: 0 }).catch(() => undefined);
+  };
   const subs = [
     mqtt.subscribe(`${P}/done/+`, (_topic, payload) => {
       const d = payload instanceof Uint8Array ? decodeDone(payload) : null;
@@ -218,12 +232,14 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
       let list = dones.get(d.round);
       if (list === undefined) dones.set(d.round, (list = []));
       list.push(d);
+      if (!complete(d.round)) nudge();
       if (list.length === N) poke();
     }),
     mqtt.subscribe(`${P}/border/${me}/+`, (topic, payload) => {
       const b = payload instanceof Uint8Array ? decodeBorder(payload) : null;
       if (b === null || b.session !== session) return;
       borders.set(`${b.round}:${topic.slice(topic.lastIndexOf('/') + 1)}`, b.ids);
+      if (!complete(b.round)) nudge();
       poke();
     }),
     mqtt.subscribe(`${P}/control`, (_topic, payload) => {
