@@ -9,10 +9,10 @@
  *   `127.0.0.1:18830` (or PORT), where `cascade ctl` and `cascade watch` look by default.
  * - A pause that applies to the fireflies (scope `global`, `group:fireflies`, `task:firefly`)
  *   pauses the run's clock, as the space key does: simulated time stops with the agents, so a
- *   paused run is the same run, later. Concurrency and rate limits go through the engine's gate
- *   on each agent's step; on worker threads each shard's gate takes its share of them
- *   ([SLIM-1]); on shard processes only pauses apply (the coordinator owns the clock of the
- *   lock-step, so its pause holds every shard), and the run says so.
+ *   paused run is the same run, later (on shard processes the coordinator owns the clock of
+ *   the lock-step, so its pause holds every shard). Concurrency and rate limits go through the
+ *   engine's gate on each agent's step; on shards, threads or processes, each shard's gate
+ *   takes its share of them [SLIM-1].
  * - `--limit N` with `--control` becomes a local concurrency constraint on `global` (a
  *   `cascade ctl limit global` replaces it, a `cascade ctl clear global` removes it).
  */
@@ -61,9 +61,9 @@ const RUN_SCOPES = FIREFLY_STEP_SCOPES;
 export async function startFireflyControl(options: {
   broker?: string;
   port?: number;
-  /** Worker threads the run is spread over (more than one: no engine of its own here). */
+  /** Shards the run is spread over, worker threads or processes (1: none). */
   workers: number;
-  /** The run's shards are processes meeting on a broker: only pauses reach them. */
+  /** The run's shards are processes meeting on a broker (no engine here, whatever their number). */
   processShards?: boolean;
   limit?: number;
   warn?: (line: string) => void;
@@ -128,17 +128,13 @@ async function start(options: Parameters<typeof startFireflyControl>[0]): Promis
     applyPause();
     publish('constraint', e);
     if (e.type !== 'ConstraintApplied' || e.constraint.kind === 'pause') return;
-    if (processes) {
-      warn(
-        `control: ${e.constraint.kind} is not applied to a sharded run across processes (pause is)`,
-      );
-    } else if (
+    if (
       e.constraint.kind === 'concurrency' &&
       e.constraint.limit < options.workers &&
       RUN_SCOPES.has(e.constraint.scope)
     ) {
       warn(
-        `control: concurrency ${e.constraint.limit} is split between ${options.workers} workers, ` +
+        `control: concurrency ${e.constraint.limit} is split between ${options.workers} shards, ` +
           `each of which runs at least one step at a time`,
       );
     }

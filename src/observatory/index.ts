@@ -17,12 +17,10 @@ export { FireflyKernel } from './experiments/firefly-kernel.js';
 export { FIREFLY_GROUP, FireflyExperiment } from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
 export { runFireflies, nextSpeed } from './experiments/firefly-run.js';
-export {
-  FIREFLY_STEP_SCOPES,
-  ShardedFireflies,
-  stepLimitsOf,
-} from './experiments/firefly-shards.js';
-export type { ShardedFirefliesOptions, StepLimits } from './experiments/firefly-shards.js';
+export { ShardedFireflies } from './experiments/firefly-shards.js';
+export { FIREFLY_STEP_SCOPES, stepLimitsOf } from './experiments/shard-plan.js';
+export type { StepLimits } from './experiments/shard-plan.js';
+export type { ShardedFirefliesOptions } from './experiments/firefly-shards.js';
 export { MqttShardCoordinator } from './experiments/mqtt-shard-coordinator.js';
 export type { MqttShardCoordinatorOptions } from './experiments/mqtt-shard-coordinator.js';
 export { runMqttShard } from './experiments/mqtt-shard.js';

@@ -176,7 +176,7 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
     expect(await shards[0].exited, shards[0].err()).toBe(0); // told to stop
   }, 60_000);
 
-  it('--shards N --control: cascade ctl pauses and resumes every shard through the broker', async () => {
+  it('--shards N --control: cascade ctl pauses, resumes and limits every shard through the broker [SLIM-1]', async () => {
     broker = await MosquittoProcess.start();
     const url = broker.url;
     const coordinator = start([
@@ -215,18 +215,25 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
     expect(simTimes().length).toBeGreaterThan(linesAtPause); // still reporting, not hung
     expect(lastSim()).toBe(atPause);
 
-    const limited = runCli(['ctl', 'limit', 'global', '--rate', '100/s', '--broker', url], 20_000);
-    expect(limited.code, limited.stderr).toBe(0);
-    await eventually(
-      () => coordinator.err().includes('rate is not applied to a sharded run across processes'),
-      5000,
-      'the coordinator says a limit is not applied across shards',
-    );
-
     const resumed = runCli(['ctl', 'resume', 'global', '--broker', url], 20_000);
     expect(resumed.code, resumed.stderr).toBe(0);
     await eventually(() => lastSim() > atPause, 10_000, 'simulated time going on after resume');
+
+    // a rate limit: each shard takes half [SLIM-1]; 144 fireflies of a 0.5 s period step
+    // thousands of times a simulated second, so at 100 steps/s time crawls
+    const advance = async (ms: number): Promise<number> => {
+      const a = lastSim();
+      await sleep(ms);
+      return lastSim() - a;
+    };
+    const limited = runCli(['ctl', 'limit', 'global', '--rate', '100/s', '--broker', url], 20_000);
+    expect(limited.code, limited.stderr).toBe(0);
+    await sleep(1500);
+    expect(await advance(3000)).toBeLessThan(0.8);
+    expect(coordinator.err()).not.toMatch(/not applied/);
     expect(runCli(['ctl', 'clear', 'global', '--broker', url], 20_000).code).toBe(0);
+    await sleep(1500);
+    expect(await advance(3000)).toBeGreaterThan(1.5);
 
     coordinator.child.kill('SIGINT');
     expect(await coordinator.exited, coordinator.err()).toBe(0);

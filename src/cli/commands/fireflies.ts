@@ -420,7 +420,7 @@ export async function executeFireflies(
           ...(typeof flags.control === 'string' && {
             port: parseNumber('--control', flags.control, { integer: true, min: 1, max: 65_535 }),
           }),
-          workers: options.workers ?? 1,
+          workers: processShards?.count ?? options.workers ?? 1,
           processShards: processShards !== undefined,
           ...(options.limit !== undefined && !sharded && { limit: options.limit }),
         });
@@ -428,16 +428,14 @@ export async function executeFireflies(
     process.stderr.write(`control: ${control.url} (cascade ctl / cascade watch)\n`);
   }
   const { limit: _limit, ...withoutLimit } = options;
-  // one worker: the control's engine enforces the constraints; worker threads: each shard
-  // takes its share of the limits [SLIM-1]; shard processes: pauses only
+  // one worker: the control's engine enforces the constraints; shards (threads or processes)
+  // each take their share of the limits [SLIM-1]
   const runOptions =
     control === undefined
       ? options
       : control.engine !== undefined
         ? { ...withoutLimit, engine: control.engine }
-        : processShards === undefined
-          ? { ...options, constraints: control.constraints }
-          : options;
+        : { ...options, constraints: control.constraints };
   const observers = [
     ...(server !== undefined ? [server.observer] : []),
     ...(control !== undefined ? [control.observer] : []),

@@ -29,7 +29,7 @@ import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import { CTL, FLT, COUNTERS_PER_SHARD, planBands } from './shard-plan.js';
 import type { ShardBuffers } from './shard-plan.js';
-import { wallNow, shareOf } from './shard-plan.js';
+import { wallNow, applyStepLimitShare } from './shard-plan.js';
 import { ConstraintSet } from '../../runtime/index.js';
 
 /** What the main thread hands each worker. */
@@ -260,21 +260,20 @@ async function main(data: ShardWorkerData): Promise<void> {
 
   /** This shard's share of the run's step limits, from the next step on [SLIM-1]. */
   function applyLimits(): void {
-    const set = constraints!;
     limitSeq = Atomics.load(ctl, CTL.LIMIT_SEQ);
     const concurrency = Atomics.load(ctl, CTL.LIMIT_CONCURRENCY);
     const milli = Atomics.load(ctl, CTL.LIMIT_RATE_MILLI);
     const burst = Atomics.load(ctl, CTL.LIMIT_BURST);
-    if (concurrency > 0) {
-      const limit = Math.max(1, shareOf(concurrency, W, me));
-      set.set({ scope: 'global', kind: 'concurrency', limit });
-    } else set.clear('global', 'concurrency');
-    if (milli > 0) {
-      const perSec = milli / 1000 / W;
-      // the gate's default burst is 1% of a second's worth; split like the rate
-      const total = burst > 0 ? burst : Math.max(1, Math.ceil(milli / 1000 / 100));
-      set.set({ scope: 'global', kind: 'rate', perSec, burst: Math.max(1, Math.ceil(total / W)) });
-    } else set.clear('global', 'rate');
+    applyStepLimitShare(
+      constraints!,
+      {
+        ...(concurrency > 0 && { concurrency }),
+        ...(milli > 0 && { perSec: milli / 1000 }),
+        ...(burst > 0 && { burst }),
+      },
+      W,
+      me,
+    );
   }
 
   /** Real clock: wait until the pacing target reaches tick `t`; false once stopped. */

@@ -24,7 +24,8 @@
  *   (scopes `global`, `group:fireflies`, `task:firefly`; the most restrictive of each kind)
  *   are split between the shards as `--limit` is: shard i takes shareOf(limit) steps at once
  *   (at least 1) and perSec / W steps a second (burst split likewise, at least 1), through a
- *   gate of its own. They reach the shards through shared memory and hold from the next round.
+ *   gate of its own. They reach the shards through shared memory and hold from the next round
+ *   (shard processes: in a `limits` control message, mqtt-shard.ts).
  * - [SLIM-2] A step a shard's gate keeps waiting holds the shard's virtual clock, so a limit
  *   slows the lock-step and never changes the flash log ([SCH-7], [GATE-7]). Pauses are not
  *   mirrored: the run's owner pauses the lock-step's clock (`pause()`).
@@ -32,7 +33,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError, ShardFailedError } from '../../errors.js';
-import type { ClockKind, Constraint } from '../../runtime/index.js';
+import type { ClockKind } from '../../runtime/index.js';
 import { LocalBroker, LocalBus, bridgeUplink } from '../../messaging/index.js';
 import { FLASH_TOPIC } from '../agents/firefly-agent.js';
 import type { Connector, UplinkBridge } from '../../messaging/index.js';
@@ -52,7 +53,7 @@ import {
   resolveShardedRun,
 } from './shard-plan.js';
 import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
-import { wallNow, errorText, shareOf } from './shard-plan.js';
+import { wallNow, errorText, shareOf, stepLimitsOf, type StepLimits } from './shard-plan.js';
 
 /** Options of {@link ShardedFireflies}. */
 export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
@@ -505,44 +506,6 @@ function spawnShard(data: ShardWorkerData, transfer: readonly MessagePortLike[])
 }
 
 type MessagePortLike = object;
-
-/** The limits on every firefly step of a run: undefined where there is none. */
-export interface StepLimits {
-  concurrency?: number;
-  perSec?: number;
-  burst?: number;
-}
-
-/** The scopes whose constraints apply to every firefly's step. */
-export const FIREFLY_STEP_SCOPES: ReadonlySet<string> = new Set([
-  'global',
-  'group:fireflies',
-  'task:firefly',
-]);
-
-/**
- * The most restrictive concurrency and rate limits among `constraints` that apply to every
- * firefly's step [SLIM-1].
- *
- * @example
- * ```ts
- * stepLimitsOf(set.list()); // { concurrency: 50, perSec: 2000 }
- * ```
- */
-export function stepLimitsOf(constraints: Iterable<Constraint>): StepLimits {
-  const out: StepLimits = {};
-  for (const c of constraints) {
-    if (!FIREFLY_STEP_SCOPES.has(c.scope)) continue;
-    if (c.kind === 'concurrency' && (out.concurrency === undefined || c.limit < out.concurrency)) {
-      out.concurrency = c.limit;
-    } else if (c.kind === 'rate' && (out.perSec === undefined || c.perSec < out.perSec)) {
-      out.perSec = c.perSec;
-      out.burst = c.burst;
-      if (out.burst === undefined) delete out.burst;
-    }
-  }
-  return out;
-}
 
 /** Write a run's step limits where the shards read them, and wake them to it [SLIM-1]. */
 function writeStepLimits(ctl: Int32Array, limits: StepLimits): void {

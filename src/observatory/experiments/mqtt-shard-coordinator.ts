@@ -29,7 +29,7 @@ import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
-import { checkSpeed, planBands, resolveShardedRun } from './shard-plan.js';
+import { checkSpeed, planBands, resolveShardedRun, stepLimitsOf } from './shard-plan.js';
 import {
   decodeDone,
   decodeTelemetry,
@@ -126,6 +126,7 @@ export class MqttShardCoordinator implements FireflyRunTarget {
   #started = false;
   #going = false;
   #stopping: Promise<void> | null = null;
+  #offLimits: (() => void) | null = null;
 
   constructor(options: MqttShardCoordinatorOptions) {
     this.#o = options;
@@ -234,6 +235,7 @@ export class MqttShardCoordinator implements FireflyRunTarget {
       telemetryEveryRounds: o.telemetryEveryRounds ?? 16,
       ...(o.inboxCapacity !== undefined && { inboxCapacity: o.inboxCapacity }),
       ...(this.limit !== undefined && { limit: this.limit }),
+      ...(o.constraints !== undefined && { controlled: true }),
     };
     o.onWaiting?.(0, this.shards);
     await m.publish(`${P}/config`, config, { retain: true, qos: 1 });
@@ -252,6 +254,16 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     });
     // a shard process that comes now is told the run has started without it
     await m.publish(`${P}/config`, { ...config, joined }, { retain: true, qos: 1 });
+    const constraints = o.constraints;
+    if (constraints !== undefined) {
+      // [SLIM-1] every shard takes its share of the run's limits, now and on each change
+      const send = (): void => {
+        const limits = stepLimitsOf(constraints.list());
+        this.#control({ type: 'limits', session: this.#session, limits }).catch(() => undefined);
+      };
+      send();
+      this.#offLimits = constraints.events.on(send);
+    }
   }
 
   #control(c: ShardControl): Promise<void> {
@@ -515,6 +527,8 @@ export class MqttShardCoordinator implements FireflyRunTarget {
   }
 
   async #stop(): Promise<void> {
+    this.#offLimits?.();
+    this.#offLimits = null;
     for (const r of this.#reached.splice(0)) r.resolve();
     this.#onReady();
     if (!this.#mqtt.connected) return;

@@ -42,7 +42,8 @@ import {
   type ShardRunConfig,
   type ShardStatus,
 } from './shard-wire.js';
-import { wallNow, errorText, shareOf } from './shard-plan.js';
+import { wallNow, errorText, shareOf, applyStepLimitShare } from './shard-plan.js';
+import { ConstraintSet } from '../../runtime/index.js';
 
 /** Options of {@link runMqttShard}. */
 export interface MqttShardOptions {
@@ -196,7 +197,9 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
   const N = cfg.shards;
 
   const limit = cfg.limit;
+  const constraints = cfg.controlled === true ? new ConstraintSet() : undefined;
   const stepper = new ShardStepper({
+    ...(constraints !== undefined && { constraints }),
     shard: me,
     shards: N,
     width: cfg.width,
@@ -271,6 +274,9 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
           break;
         case 'stop':
           stopped = true;
+          break;
+        case 'limits':
+          if (constraints !== undefined) applyStepLimitShare(constraints, c.limits, N, me);
           break;
       }
       poke();
@@ -397,12 +403,14 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
       await status({ state: 'failed', session, nonce, error: errorText(error) }).catch(() => {});
     }
     await stepper.exp.stop();
+    constraints?.close();
     await mqtt.disconnect();
     throw error;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }
   await stepper.exp.stop();
+  constraints?.close();
   // (offline, a QoS 1 publish would wait for the broker's ack forever)
   if (!lost && !brokerLost && refused === null && mqtt.online) {
     await status({ state: 'stopped', session, nonce }).catch(() => {});

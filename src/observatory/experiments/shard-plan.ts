@@ -23,6 +23,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { TorusTopology } from '../model/topology.js';
 import { resolveModelParams, type FireflyModelParams } from '../model/firefly-params.js';
+import type { Constraint, ConstraintSet } from '../../runtime/index.js';
 
 /** Indices into the `control` Int32Array. */
 export const CTL = {
@@ -290,4 +291,74 @@ export function errorText(error: unknown): string {
  */
 export function shareOf(total: number, shards: number, i: number): number {
   return Math.floor(total / shards) + (i < total % shards ? 1 : 0);
+}
+
+/** The limits on every firefly step of a run: undefined where there is none. */
+export interface StepLimits {
+  concurrency?: number;
+  perSec?: number;
+  burst?: number;
+}
+
+/** The scopes whose constraints apply to every firefly's step. */
+export const FIREFLY_STEP_SCOPES: ReadonlySet<string> = new Set([
+  'global',
+  'group:fireflies',
+  'task:firefly',
+]);
+
+/**
+ * The most restrictive concurrency and rate limits among `constraints` that apply to every
+ * firefly's step [SLIM-1].
+ *
+ * @example
+ * ```ts
+ * stepLimitsOf(set.list()); // { concurrency: 50, perSec: 2000 }
+ * ```
+ */
+export function stepLimitsOf(constraints: Iterable<Constraint>): StepLimits {
+  const out: StepLimits = {};
+  for (const c of constraints) {
+    if (!FIREFLY_STEP_SCOPES.has(c.scope)) continue;
+    if (c.kind === 'concurrency' && (out.concurrency === undefined || c.limit < out.concurrency)) {
+      out.concurrency = c.limit;
+    } else if (c.kind === 'rate' && (out.perSec === undefined || c.perSec < out.perSec)) {
+      out.perSec = c.perSec;
+      out.burst = c.burst;
+      if (out.burst === undefined) delete out.burst;
+    }
+  }
+  return out;
+}
+
+/**
+ * Give shard `me` of `shards` its share of a run's step limits, on scope `global` of its own
+ * constraint set [SLIM-1]: shareOf(concurrency) (at least 1), perSec / shards, the burst
+ * (default 1% of a second's worth, at least 1) split likewise. A limit the run no longer has
+ * is cleared.
+ *
+ * @example
+ * ```ts
+ * applyStepLimitShare(set, { perSec: 2000 }, 2, 0); // this shard: 1,000 steps/s
+ * ```
+ */
+export function applyStepLimitShare(
+  set: ConstraintSet,
+  limits: StepLimits,
+  shards: number,
+  me: number,
+): void {
+  if (limits.concurrency !== undefined) {
+    const limit = Math.max(1, shareOf(limits.concurrency, shards, me));
+    set.set({ scope: 'global', kind: 'concurrency', limit });
+  } else set.clear('global', 'concurrency');
+  if (limits.perSec !== undefined) {
+    const total = limits.burst ?? Math.max(1, Math.ceil(limits.perSec / 100));
+    set.set({
+      scope: 'global',
+      kind: 'rate',
+      perSec: limits.perSec / shards,
+      burst: Math.max(1, Math.ceil(total / shards)),
+    });
+  } else set.clear('global', 'rate');
 }

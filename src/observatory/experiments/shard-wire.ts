@@ -12,7 +12,8 @@
  *   the coordinator went away. [SHP-1]
  * - `P/shard/<i>` (JSON {@link ShardStatus}): ready / stopped / failed; a shard's last will
  *   says `gone`. [SHP-2]
- * - `P/control` (JSON {@link ShardControl}, QoS 1): go, until, pace, stop.
+ * - `P/control` (JSON {@link ShardControl}, QoS 1): go, until, pace, stop, and the run's step
+ *   limits, of which each shard takes its share [SLIM-1].
  * - `P/border/<to>/<from>` (binary {@link encodeBorder}): one batch per round per neighbour,
  *   empty ones included, so a round is complete when every neighbour's batch is in. [SHP-3]
  * - `P/done/<from>` (binary {@link encodeDone}): the shard ran the round; its next tick and
@@ -27,6 +28,7 @@
  *   and the border batch of round k from every neighbour; keyed by round, not by arrival.
  */
 import type { FireflyModelParams } from '../model/firefly-params.js';
+import type { StepLimits } from './shard-plan.js';
 
 /** The topic prefix of run `run`. */
 export const shardPrefix = (run: string): string => `cascade/shards/${run}`;
@@ -46,6 +48,8 @@ export interface ShardRunConfig {
   inboxCapacity?: number;
   /** Total concurrency limit, split between the shards as on worker threads [SHD-8]. */
   limit?: number;
+  /** The run takes step limits from a control plane (`limits` control messages) [SLIM-1]. */
+  controlled?: boolean;
   /** Once the run has started: the nonce of the process running each shard. */
   joined?: string[];
 }
@@ -70,7 +74,8 @@ export type ShardControl =
   | ({ type: 'go'; session: number; until: number; joined: string[] } & ShardPace)
   | { type: 'until'; session: number; until: number }
   | ({ type: 'pace'; session: number } & ShardPace)
-  | { type: 'stop'; session: number };
+  | { type: 'stop'; session: number }
+  | { type: 'limits'; session: number; limits: StepLimits };
 
 /** Counters a shard reports with each round. */
 export interface ShardCounters {
