@@ -422,7 +422,7 @@ async function main(): Promise<void> {
       `events delivered/s (all clients)         ${k(events.perSec).padEnd(23)}${k(batched.perSec).padEnd(23)}${k(peer.perSec)}`,
       `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(23)}${`${f(batched.latencyP50)} / ${f(batched.latencyP99)}`.padEnd(23)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
       `events delivered / expected              ${`${k(events.delivered)} / ${k(events.expected)}`.padEnd(23)}${`${k(batched.delivered)} / ${k(batched.expected)}`.padEnd(23)}${k(peer.delivered)} / ${k(peer.expected)}`,
-      `${`events sustained: ${params.eventRate}/s per client, every ${params.eventTickMs} ms`.padEnd(41)}${`${k(sustained.perSec)}/s delivered, ${k(sustained.delivered)} / ${k(sustained.expected)}, latency p50 / p99 ${f(sustained.latencyP50)} / ${f(sustained.latencyP99)} ms`}`,
+      `${`events sustained (${params.eventRate}/s a client)`.padEnd(41)}${`${k(sustained.perSec)}/s delivered, ${k(sustained.delivered)} / ${k(sustained.expected)}, latency p50 / p99 ${f(sustained.latencyP50)} / ${f(sustained.latencyP99)} ms`}`,
       `control ack p50 / p99 (ms)               ${f(control.ackP50, 2)} / ${f(control.ackP99, 2)}`,
       `state fps per viewer p50 (min)           ${f(state.fpsP50)} (${f(state.fpsMin)}) of ${params.fps}, ${params.viewers} viewers`,
       `state frame age p50 / p99 (ms)           ${f(state.ageP50)} / ${f(state.ageP99)}`,
