@@ -7,33 +7,13 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import {
-  END,
-  bind,
-  env,
-  inject,
-  jump,
-  param,
-  router,
-  selectJump,
-  subflow,
-  task,
-  visualize,
-} from '../../src/index.js';
+import { visualize } from '../../src/index.js';
+import { picture } from './fixtures/picture.js';
 import { launchBrowser, type Browser } from '../e2e/browser.js';
 
 const mermaidScript = createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js');
 
-const load = task((d: number) => d, { name: 'load "quoted" [x] {y}' });
-const check = task((x: number) => x > 0, { name: 'check' });
-const save = task((x: number, _db: unknown) => x, { name: 'save' });
-const pick = selectJump((n: number) => (n > 10 ? 'big' : 'small'), { name: 'pick' });
-const grow = task((n: number) => jump('decide', n * 3), { name: 'grow' });
-const machine = router('machine', {
-  start: 'decide',
-  states: { decide: bind(pick, { big: END, small: 'grow' }), grow: bind(grow, ['decide']) },
-});
-const inner = subflow('inner', (n: number) => save(machine(load(n)), inject('db')));
+const { load, check, target } = picture('load "quoted" [x] {y}');
 
 interface Rendered {
   error: string | null;
@@ -78,8 +58,6 @@ async function renderMermaid(text: string): Promise<Rendered> {
 
 describe('visualize as Mermaid, read by Mermaid', () => {
   it('parses and renders a graph with inputs, a condition, a router and a subflow', async () => {
-    const loaded = load(param('days', { type: 'integer', default: 7, description: 'x "y"' }));
-    const target = save(machine(loaded), env('DB_URL')).runIf(check(loaded)).after(inner(2));
     const text = visualize(target, { format: 'mermaid' });
     const r = await renderMermaid(text);
     expect(r.error).toBeNull();

@@ -5,7 +5,6 @@
  * constraints. With no broker installed (the run serves its own, Aedes, on loopback) and
  * across processes through a real Mosquitto (`--control --broker`).
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   ControlClient,
@@ -14,9 +13,11 @@ import {
   type RunEvent,
 } from '../../src/messaging/index.js';
 import { eventually } from '../messaging/connector.conformance.js';
-import { cli, root, runCli } from './run-cli.js';
+import { runCli, startCli, type CliProcess } from './run-cli.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const startFireflies = (args: string[]): CliProcess => startCli(['fireflies', ...args]);
 
 describe('cascade ctl / watch against cascade fireflies --control', () => {
   for (const broker of ['embedded', 'mosquitto'] as const) {
@@ -26,37 +27,26 @@ describe('cascade ctl / watch against cascade fireflies --control', () => {
       const url = `mqtt://127.0.0.1:${port}`;
       const controlArgs =
         mosquitto === null ? ['--control', String(port)] : ['--control', '--broker', url];
-      const child = spawn(
-        process.execPath,
-        [
-          cli,
-          'fireflies',
-          '--grid',
-          '20x20',
-          '--no-visualize',
-          '--clock',
-          'real',
-          '--speed',
-          '5',
-          ...controlArgs,
-          '--duration',
-          '600',
-          '--json',
-        ],
-        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const run = startFireflies([
+        '--grid',
+        '20x20',
+        '--no-visualize',
+        '--clock',
+        'real',
+        '--speed',
+        '5',
+        ...controlArgs,
+        '--duration',
+        '600',
+        '--json',
+      ]);
       try {
         await eventually(
-          () => stderr.includes(`control: ${url}`),
+          () => run.err().includes(`control: ${url}`),
           20_000,
           'the control broker',
         ).catch((e: Error) => {
-          throw new Error(`${e.message}; stderr: ${stderr}`);
+          throw new Error(`${e.message}; stderr: ${run.err()}`);
         });
         const watcher = await ControlClient.connect(url, 'test-watch');
         const samples: Array<{ at: number; t: number }> = [];
@@ -100,7 +90,7 @@ describe('cascade ctl / watch against cascade fireflies --control', () => {
           { scope: 'global', kind: 'concurrency', limit: 10 },
           { scope: 'group:fireflies', kind: 'pause' },
         ]);
-        expect(Object.keys(s.runs)).toEqual([`fireflies-${child.pid}`]);
+        expect(Object.keys(s.runs)).toEqual([`fireflies-${run.child.pid}`]);
 
         const resumed = runCli(['ctl', 'resume', 'group:fireflies', '--broker', url], 20_000);
         expect(resumed.code, resumed.stderr).toBe(0);
@@ -118,10 +108,10 @@ describe('cascade ctl / watch against cascade fireflies --control', () => {
         w.stop();
         await watcher.close();
       } finally {
-        child.kill('SIGINT');
+        run.child.kill('SIGINT');
       }
-      expect(await exited).toBe(0);
-      const summary = JSON.parse(stdout) as { cancelled: boolean; agents: number };
+      expect(await run.exited).toBe(0);
+      const summary = JSON.parse(run.out()) as { cancelled: boolean; agents: number };
       expect(summary).toMatchObject({ cancelled: true, agents: 400 });
       if (mosquitto !== null) {
         // the constraints stay retained on a real broker: clear them for the next run
@@ -134,34 +124,23 @@ describe('cascade ctl / watch against cascade fireflies --control', () => {
   it('limits a run on two worker threads: a rate limit slows every shard, clearing it restores the pace [SLIM-1]', async () => {
     const port = await freePort();
     const url = `mqtt://127.0.0.1:${port}`;
-    const child = spawn(
-      process.execPath,
-      [
-        cli,
-        'fireflies',
-        '--grid',
-        '20x20',
-        '--workers',
-        '2',
-        '--no-visualize',
-        '--clock',
-        'real',
-        '--speed',
-        '5',
-        '--control',
-        String(port),
-        '--duration',
-        '600',
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const run = startFireflies([
+      '--grid',
+      '20x20',
+      '--workers',
+      '2',
+      '--no-visualize',
+      '--clock',
+      'real',
+      '--speed',
+      '5',
+      '--control',
+      String(port),
+      '--duration',
+      '600',
+    ]);
     // simulated seconds of the last progress line (one a wall second)
-    const sim = (): number => Number([...stdout.matchAll(/t=(\d+\.\d+)s/g)].at(-1)?.[1] ?? 0);
+    const sim = (): number => Number([...run.out().matchAll(/t=(\d+\.\d+)s/g)].at(-1)?.[1] ?? 0);
     /** Simulated seconds the run advances in `ms` of wall time. */
     const advance = async (ms: number): Promise<number> => {
       const a = sim();
@@ -170,7 +149,7 @@ describe('cascade ctl / watch against cascade fireflies --control', () => {
     };
     try {
       await eventually(() => sim() >= 2, 30_000, 'a running run').catch((e: Error) => {
-        throw new Error(`${e.message}; stderr: ${stderr}; stdout: ${stdout}`);
+        throw new Error(`${e.message}; stderr: ${run.err()}; stdout: ${run.out()}`);
       });
       expect(await advance(2000)).toBeGreaterThan(5); // x5: about 10 simulated s in 2 s
       // 400 fireflies step about 800 times a simulated second (ends of refractory times,
@@ -186,11 +165,11 @@ describe('cascade ctl / watch against cascade fireflies --control', () => {
       expect(cleared.code, cleared.stderr).toBe(0);
       await sleep(1500);
       expect(await advance(2000)).toBeGreaterThan(5);
-      expect(stderr).not.toMatch(/not applied/);
+      expect(run.err()).not.toMatch(/not applied/);
     } finally {
-      child.kill('SIGINT');
+      run.child.kill('SIGINT');
     }
-    expect(await exited, stderr).toBe(0);
+    expect(await run.exited, run.err()).toBe(0);
   });
 
   it('ctl without a run to reach fails with MQTT_CONNECT_FAILED, exit 1', async () => {

@@ -4,39 +4,35 @@
  * clock, same seed) [SHD-4]; a shard killed mid-run is named by the coordinator, which ends
  * with exit 1 within seconds [SHP-2]; shards end when the coordinator is killed [SHP-5].
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MosquittoProcess } from '../../src/messaging/index.js';
 import { eventually } from '../messaging/connector.conformance.js';
-import { cli, root, runCli } from './run-cli.js';
+import { runCli, startCli, type CliProcess } from './run-cli.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[]): Proc {
-  const child = spawn(process.execPath, [cli, 'fireflies', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
+type Proc = CliProcess;
+const start = (args: string[]): Proc => startCli(['fireflies', ...args]);
 
 const MODEL = ['--grid', '12x12', '--period', '0.5', '--nudge', '0.025', '--jitter', '0.02'];
 
 describe('cascade fireflies --shards / --shard over Mosquitto', () => {
   const procs: Proc[] = [];
   let broker: MosquittoProcess | null = null;
+  /** A live run (real clock, 600 s) on two shard processes and a coordinator given `extra`. */
+  function startLiveRun(url: string, extra: string[] = []): { coordinator: Proc; shards: Proc[] } {
+    const coordinator = start([
+      ...MODEL,
+      ...['--clock', 'real', '--duration', '600', '--no-visualize'],
+      ...['--shards', '2', '--broker', url, ...extra],
+    ]);
+    const shards = [
+      start(['--shard', '0/2', '--broker', url]),
+      start(['--shard', '1/2', '--broker', url]),
+    ];
+    procs.push(coordinator, ...shards);
+    return { coordinator, shards };
+  }
   afterEach(async () => {
     for (const p of procs.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     await broker?.stop();
@@ -139,23 +135,7 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
   it('a shard killed mid-run is named and the run ends with exit 1 [SHP-2]', async () => {
     broker = await MosquittoProcess.start();
     const url = broker.url;
-    const coordinator = start([
-      ...MODEL,
-      '--clock',
-      'real',
-      '--duration',
-      '600',
-      '--no-visualize',
-      '--shards',
-      '2',
-      '--broker',
-      url,
-    ]);
-    const shards = [
-      start(['--shard', '0/2', '--broker', url]),
-      start(['--shard', '1/2', '--broker', url]),
-    ];
-    procs.push(coordinator, ...shards);
+    const { coordinator, shards } = startLiveRun(url);
     await eventually(
       () => /t=[1-9]\d*\.\d+s/.test(coordinator.out()),
       45_000,
@@ -179,24 +159,7 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
   it('--shards N --control: cascade ctl pauses, resumes and limits every shard through the broker [SLIM-1]', async () => {
     broker = await MosquittoProcess.start();
     const url = broker.url;
-    const coordinator = start([
-      ...MODEL,
-      '--clock',
-      'real',
-      '--duration',
-      '600',
-      '--no-visualize',
-      '--shards',
-      '2',
-      '--broker',
-      url,
-      '--control',
-    ]);
-    const shards = [
-      start(['--shard', '0/2', '--broker', url]),
-      start(['--shard', '1/2', '--broker', url]),
-    ];
-    procs.push(coordinator, ...shards);
+    const { coordinator, shards } = startLiveRun(url, ['--control']);
     // the simulated time of the progress lines (t=12.3s)
     const simTimes = (): number[] =>
       [...coordinator.out().matchAll(/t=(\d+\.\d+)s/g)].map((m) => Number(m[1]));
@@ -243,23 +206,7 @@ describe('cascade fireflies --shards / --shard over Mosquitto', () => {
   it('shards end when the coordinator is killed [SHP-5]', async () => {
     broker = await MosquittoProcess.start();
     const url = broker.url;
-    const coordinator = start([
-      ...MODEL,
-      '--clock',
-      'real',
-      '--duration',
-      '600',
-      '--no-visualize',
-      '--shards',
-      '2',
-      '--broker',
-      url,
-    ]);
-    const shards = [
-      start(['--shard', '0/2', '--broker', url]),
-      start(['--shard', '1/2', '--broker', url]),
-    ];
-    procs.push(coordinator, ...shards);
+    const { coordinator, shards } = startLiveRun(url);
     await eventually(() => /t=[1-9]\d*\.\d+s/.test(coordinator.out()), 45_000, 'a running run');
     coordinator.child.kill('SIGKILL');
     for (const shard of shards) {

@@ -2,7 +2,7 @@
  * Running the built `cascade` command in a child process, as a user would (npm test builds
  * `dist/` first). Shared by the e2e tests.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,4 +28,26 @@ export function runCli(args: string[], timeoutMs = 60_000, env?: NodeJS.ProcessE
     ...(env !== undefined && { env }),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A command still running: its process, its output so far, and its exit. */
+export interface CliProcess {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Start `cascade ...args` (from the checkout's root) in the background, its output collected. */
+export function startCli(args: string[]): CliProcess {
+  const child = spawn(process.execPath, [cli, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { child, out: () => out, err: () => err, exited };
 }
