@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MosquittoProcess } from '../../src/messaging/index.js';
 import { ErrorCode } from '../../src/errors.js';
+import { ConstraintSet } from '../../src/runtime/index.js';
 import { FireflyExperiment } from '../../src/observatory/experiments/firefly-experiment.js';
 import { MqttShardCoordinator } from '../../src/observatory/experiments/mqtt-shard-coordinator.js';
 import { runMqttShard } from '../../src/observatory/experiments/mqtt-shard.js';
@@ -78,6 +79,44 @@ describe('shards across processes over MQTT', () => {
     expect(r).toEqual(one.r);
     expect(results.every((x) => x.borderIn > 0)).toBe(true); // live border links
   }, 30_000);
+
+  it('split a rate limit between the shard processes: slower, the same flash log [SLIM-1] [SLIM-2]', async () => {
+    const broker = await MosquittoProcess.start();
+    cleanups.push(() => broker.stop());
+    const run = async (
+      constraints?: ConstraintSet,
+    ): Promise<{ hash: string; flashes: number; ms: number }> => {
+      const log: Array<[number, number]> = [];
+      const coordinator = new MqttShardCoordinator({
+        ...MODEL,
+        url: broker.url,
+        shards: 2,
+        clock: 'virtual',
+        onFlash: (id, t) => log.push([t, id]),
+        ...(constraints !== undefined && { constraints }),
+      });
+      const shards = [0, 1].map((shard) => runMqttShard({ url: broker.url, shard, shards: 2 }));
+      await coordinator.start();
+      const t0 = performance.now();
+      await coordinator.runUntil(DURATION);
+      const ms = performance.now() - t0;
+      await coordinator.stop();
+      await Promise.all(shards);
+      return { hash: digest(log), flashes: log.length, ms };
+    };
+    const rate = 2000;
+    const free = await run();
+    const constraints = new ConstraintSet();
+    constraints.set({ scope: 'group:fireflies', kind: 'rate', perSec: rate });
+    const limited = await run(constraints);
+    constraints.close();
+    const one = await oneProcess();
+    expect(free.hash).toBe(one.hash);
+    expect(limited.hash).toBe(one.hash);
+    // every flash is a step: at 2,000 steps/s in all, at least flashes/2000 s
+    expect(limited.ms).toBeGreaterThan((limited.flashes / rate) * 1000 * 0.9);
+    expect(limited.ms).toBeGreaterThan(2 * free.ms);
+  }, 60_000);
 
   it('a second process for one shard, or one that comes late, is refused [SHP-1]', async () => {
     const broker = await MosquittoProcess.start();
