@@ -323,7 +323,8 @@ export function register(program: Command): void {
     .option(
       '--control [port]',
       'steer the run with cascade ctl: serves an MQTT broker on 127.0.0.1:18830 (or PORT) ' +
-        'for constraints (pause, limits) and events (cascade watch)',
+        'for constraints (pause, limits) and events (cascade watch); with --shards N, on ' +
+        'the coordinator, constraints come from --broker and limits are split between the shards',
     )
     .option(
       '--broker <url>',
