@@ -38,7 +38,10 @@ const usage: BenchUsage = {
     ['--view <n>', 'viewers ask for an n x n view of the whole grid (default 200)'],
     ['--fps <n>', 'state ticks per second (default 30)'],
     ['--seconds <n>', 'how long the viewers watch (default 3)'],
-    ['--commands <n>', 'control commands sent one after another (default 300)'],
+    [
+      '--commands <n>',
+      'control commands sent one after another, after as many unmeasured to warm up (default 300)',
+    ],
     ['--connect-rate <n>', 'paced connects per second while the others stay open (default 500)'],
     ['--paced <n>', 'connections opened at --connect-rate (default 1000)'],
     ['--event-rate <n>', 'sustained phase: events per second to every client (default 50)'],
@@ -385,6 +388,19 @@ async function main(): Promise<void> {
       },
     );
     const peer = { ...pv, perSec: pv.delivered / ((pv.lastRecv - p0) / 1000) };
+    // the peer of the control round trip: a plain ws server that parses each command and
+    // answers an ack, every connection still open (the floor of a round trip here)
+    for (const ws of sockets) {
+      ws.on('message', (d: Buffer) => {
+        const m = JSON.parse(d.toString('utf8')) as { id: number };
+        ws.send(JSON.stringify({ type: 'ack', id: m.id, result: null }));
+      });
+    }
+    log(`peer: ${params.commands} commands answered by a plain ws echo...`);
+    const peerControl = await clients.call<{ ackP50: number; ackP99: number; refused: number }>({
+      op: 'control',
+      count: params.commands,
+    });
     await clients.call({ op: 'close-all' });
     await new Promise((ok) => wss.close(ok));
 
@@ -398,6 +414,7 @@ async function main(): Promise<void> {
       batched,
       sustained,
       peer,
+      peerControl,
       state: { ...state, skipped: gs.stateFramesSkipped, ticks: gs.stateTicks },
       codec,
       speedApplied: speed,
@@ -423,7 +440,7 @@ async function main(): Promise<void> {
       `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(23)}${`${f(batched.latencyP50)} / ${f(batched.latencyP99)}`.padEnd(23)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
       `events delivered / expected              ${`${k(events.delivered)} / ${k(events.expected)}`.padEnd(23)}${`${k(batched.delivered)} / ${k(batched.expected)}`.padEnd(23)}${k(peer.delivered)} / ${k(peer.expected)}`,
       `${`events sustained (${params.eventRate}/s a client)`.padEnd(41)}${`${k(sustained.perSec)}/s delivered, ${k(sustained.delivered)} / ${k(sustained.expected)}, latency p50 / p99 ${f(sustained.latencyP50)} / ${f(sustained.latencyP99)} ms`}`,
-      `control ack p50 / p99 (ms)               ${f(control.ackP50, 2)} / ${f(control.ackP99, 2)}`,
+      `control ack p50 / p99 (ms)               ${`${f(control.ackP50, 2)} / ${f(control.ackP99, 2)}`.padEnd(46)}${f(peerControl.ackP50, 2)} / ${f(peerControl.ackP99, 2)} (echo)`,
       `state fps per viewer p50 (min)           ${f(state.fpsP50)} (${f(state.fpsMin)}) of ${params.fps}, ${params.viewers} viewers`,
       `state frame age p50 / p99 (ms)           ${f(state.ageP50)} / ${f(state.ageP99)}`,
       `state bytes per frame (avg)              ${k(state.bytesPerFrame)} (${params.view}x${params.view} key = ${k(40 + params.view ** 2)}), ${state.keyframes} keyframes of ${k(state.frames)}`,
