@@ -373,7 +373,10 @@ async function main(): Promise<void> {
     await new Promise((ok) => wss.once('listening', ok));
     const peerUrl = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
     const sockets: WebSocket[] = [];
-    wss.on('connection', (ws) => sockets.push(ws));
+    wss.on('connection', (ws) => {
+      sockets.push(ws);
+      ws.send('{"type":"hello"}'); // what a paced connect waits for, as from the gateway
+    });
     await clients.call({ op: 'connect', url: peerUrl, n: params.connections, raw: true });
     let p0 = 0;
     const pv = await clients.call<EventsResult>(
@@ -401,6 +404,13 @@ async function main(): Promise<void> {
       op: 'control',
       count: params.commands,
     });
+    log(`peer: paced connects: ${params.paced} at ${params.connectRate}/s to a plain ws server...`);
+    const peerPaced = await clients.call<{ connectP50: number; connectP99: number }>({
+      op: 'connect-paced',
+      url: peerUrl,
+      n: params.paced,
+      rate: params.connectRate,
+    });
     await clients.call({ op: 'close-all' });
     await new Promise((ok) => wss.close(ok));
 
@@ -415,6 +425,7 @@ async function main(): Promise<void> {
       sustained,
       peer,
       peerControl,
+      peerPaced,
       state: { ...state, skipped: gs.stateFramesSkipped, ticks: gs.stateTicks },
       codec,
       speedApplied: speed,
@@ -434,7 +445,7 @@ async function main(): Promise<void> {
       'metric                                   gateway                gateway, batched       plain ws peer',
       `connections held                         ${k(conn.connected).padEnd(46)}${k(pv.expected / params.events)}`,
       `connect p50 / p99 (ms)                   ${`${f(conn.connectP50)} / ${f(conn.connectP99)}`.padEnd(46)}-`,
-      `${`connect p50 / p99 (ms), paced ${k(paced.ratePerSec)}/s`.padEnd(41)}${`${f(paced.connectP50)} / ${f(paced.connectP99)}`.padEnd(46)}-`,
+      `${`connect p50 / p99 (ms), paced ${k(paced.ratePerSec)}/s`.padEnd(41)}${`${f(paced.connectP50)} / ${f(paced.connectP99)}`.padEnd(46)}${f(peerPaced.connectP50)} / ${f(peerPaced.connectP99)}`,
       `server heap / rss per connection (KiB)   ${`${f(perConnection.heapBytes / 1024)} / ${f(perConnection.rssBytes / 1024)}`.padEnd(46)}-`,
       `events delivered/s (all clients)         ${k(events.perSec).padEnd(23)}${k(batched.perSec).padEnd(23)}${k(peer.perSec)}`,
       `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(23)}${`${f(batched.latencyP50)} / ${f(batched.latencyP99)}`.padEnd(23)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
