@@ -45,15 +45,12 @@ export interface FireflyControl {
   close(): Promise<void>;
 }
 
-/** Scopes whose pause pauses the whole firefly run (and whose limits hold every firefly). */
-const RUN_SCOPES = FIREFLY_STEP_SCOPES;
-
 /**
  * Start the control plane of a firefly run: listen (or connect) before the run starts.
  *
  * @example
  * ```ts
- * const control = await startFireflyControl({ workers: 1 });
+ * const control = await startFireflyControl({});
  * await runFireflies({ ...options, engine: control.engine, observers: [control.observer] });
  * await control.close();
  * ```
@@ -61,10 +58,11 @@ const RUN_SCOPES = FIREFLY_STEP_SCOPES;
 export async function startFireflyControl(options: {
   broker?: string;
   port?: number;
-  /** Shards the run is spread over, worker threads or processes (1: none). */
-  workers: number;
-  /** The run's shards are processes meeting on a broker (no engine here, whatever their number). */
-  processShards?: boolean;
+  /**
+   * The shards (worker threads or processes) the run is spread over, each enforcing its share
+   * of the limits; undefined for a run in this thread, which gets the control's engine.
+   */
+  shards?: number;
   limit?: number;
   warn?: (line: string) => void;
   /** Called (and awaited) before a failure to start is thrown: free what the caller holds. */
@@ -106,13 +104,15 @@ async function start(options: Parameters<typeof startFireflyControl>[0]): Promis
   if (options.limit !== undefined) {
     constraints.set({ scope: 'global', kind: 'concurrency', limit: options.limit });
   }
-  const processes = options.processShards === true;
-  const engine = options.workers === 1 && !processes ? new Engine({ constraints }) : undefined;
+  const shards = options.shards;
+  const engine = shards === undefined ? new Engine({ constraints }) : undefined;
   let control: FireflyRunControl | undefined;
   let pausedByUs = false;
   const applyPause = (): void => {
     if (control === undefined) return;
-    const paused = constraints.list().some((c) => c.kind === 'pause' && RUN_SCOPES.has(c.scope));
+    const paused = constraints
+      .list()
+      .some((c) => c.kind === 'pause' && FIREFLY_STEP_SCOPES.has(c.scope));
     if (paused && !control.paused) {
       control.pause();
       pausedByUs = true;
@@ -129,12 +129,13 @@ async function start(options: Parameters<typeof startFireflyControl>[0]): Promis
     publish('constraint', e);
     if (e.type !== 'ConstraintApplied' || e.constraint.kind === 'pause') return;
     if (
+      shards !== undefined &&
       e.constraint.kind === 'concurrency' &&
-      e.constraint.limit < options.workers &&
-      RUN_SCOPES.has(e.constraint.scope)
+      e.constraint.limit < shards &&
+      FIREFLY_STEP_SCOPES.has(e.constraint.scope)
     ) {
       warn(
-        `control: concurrency ${e.constraint.limit} is split between ${options.workers} shards, ` +
+        `control: concurrency ${e.constraint.limit} is split between ${shards} shards, ` +
           `each of which runs at least one step at a time`,
       );
     }

@@ -14,11 +14,15 @@ export {
 } from './model/firefly-params.js';
 export type { FireflyModelParams } from './model/firefly-params.js';
 export { FireflyKernel } from './experiments/firefly-kernel.js';
-export { FIREFLY_GROUP, FireflyExperiment } from './experiments/firefly-experiment.js';
+export {
+  FIREFLY_GROUP,
+  FIREFLY_STEP_SCOPES,
+  FireflyExperiment,
+} from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
 export { runFireflies, nextSpeed } from './experiments/firefly-run.js';
 export { ShardedFireflies } from './experiments/firefly-shards.js';
-export { FIREFLY_STEP_SCOPES, stepLimitsOf } from './experiments/shard-plan.js';
+export { stepLimitsOf } from './experiments/shard-plan.js';
 export type { StepLimits } from './experiments/shard-plan.js';
 export type { ShardedFirefliesOptions } from './experiments/firefly-shards.js';
 export { MqttShardCoordinator } from './experiments/mqtt-shard-coordinator.js';

@@ -52,63 +52,55 @@ describe('shards across processes over MQTT', () => {
     cleanups.length = 0;
   });
 
-  it('give the one-process flash log with two shards over Mosquitto [SHD-4] [SHP-4]', async () => {
-    const broker = await MosquittoProcess.start();
-    cleanups.push(() => broker.stop());
+  /**
+   * A virtual-clock run of DURATION on two shard processes (in this process) and a coordinator:
+   * its sorted flash log's hash, its flashes, R samples, stats, the shards' results and the
+   * wall ms of runUntil.
+   */
+  async function twoShards(url: string, constraints?: ConstraintSet) {
     const log: Array<[number, number]> = [];
     const coordinator = new MqttShardCoordinator({
       ...MODEL,
-      url: broker.url,
+      url,
       shards: 2,
       clock: 'virtual',
       onFlash: (id, t) => log.push([t, id]),
+      ...(constraints !== undefined && { constraints }),
     });
     const r: number[] = [];
     coordinator.sampleOrder(1000, DURATION, (_t, value) => r.push(value));
-    const shards = [0, 1].map((shard) => runMqttShard({ url: broker.url, shard, shards: 2 }));
+    const shards = [0, 1].map((shard) => runMqttShard({ url, shard, shards: 2 }));
     await coordinator.start();
+    const t0 = performance.now();
     await coordinator.runUntil(DURATION);
+    const ms = performance.now() - t0;
     const stats = coordinator.stats();
     await coordinator.stop();
     const results = await Promise.all(shards);
+    return { hash: digest(log), flashes: log.length, r, stats, results, ms };
+  }
+
+  it('give the one-process flash log with two shards over Mosquitto [SHD-4] [SHP-4]', async () => {
+    const broker = await MosquittoProcess.start();
+    cleanups.push(() => broker.stop());
+    const run = await twoShards(broker.url);
     const one = await oneProcess();
     expect(one.flashes).toBeGreaterThan(144 * 4);
-    expect(stats.flashes).toBe(one.flashes);
-    expect(log.length).toBe(one.flashes);
-    expect(digest(log)).toBe(one.hash);
-    expect(r).toEqual(one.r);
-    expect(results.every((x) => x.borderIn > 0)).toBe(true); // live border links
+    expect(run.stats.flashes).toBe(one.flashes);
+    expect(run.flashes).toBe(one.flashes);
+    expect(run.hash).toBe(one.hash);
+    expect(run.r).toEqual(one.r);
+    expect(run.results.every((x) => x.borderIn > 0)).toBe(true); // live border links
   }, 30_000);
 
   it('split a rate limit between the shard processes: slower, the same flash log [SLIM-1] [SLIM-2]', async () => {
     const broker = await MosquittoProcess.start();
     cleanups.push(() => broker.stop());
-    const run = async (
-      constraints?: ConstraintSet,
-    ): Promise<{ hash: string; flashes: number; ms: number }> => {
-      const log: Array<[number, number]> = [];
-      const coordinator = new MqttShardCoordinator({
-        ...MODEL,
-        url: broker.url,
-        shards: 2,
-        clock: 'virtual',
-        onFlash: (id, t) => log.push([t, id]),
-        ...(constraints !== undefined && { constraints }),
-      });
-      const shards = [0, 1].map((shard) => runMqttShard({ url: broker.url, shard, shards: 2 }));
-      await coordinator.start();
-      const t0 = performance.now();
-      await coordinator.runUntil(DURATION);
-      const ms = performance.now() - t0;
-      await coordinator.stop();
-      await Promise.all(shards);
-      return { hash: digest(log), flashes: log.length, ms };
-    };
     const rate = 2000;
-    const free = await run();
+    const free = await twoShards(broker.url);
     const constraints = new ConstraintSet();
     constraints.set({ scope: 'group:fireflies', kind: 'rate', perSec: rate });
-    const limited = await run(constraints);
+    const limited = await twoShards(broker.url, constraints);
     constraints.close();
     const one = await oneProcess();
     expect(free.hash).toBe(one.hash);

@@ -421,8 +421,7 @@ export async function executeFireflies(
           ...(typeof flags.control === 'string' && {
             port: parseNumber('--control', flags.control, { integer: true, min: 1, max: 65_535 }),
           }),
-          workers: processShards?.count ?? options.workers ?? 1,
-          processShards: processShards !== undefined,
+          ...(sharded && { shards: processShards?.count ?? options.workers! }),
           ...(options.limit !== undefined && !sharded && { limit: options.limit }),
         });
   if (control !== undefined) {

@@ -35,6 +35,9 @@ import type { FireflyModelParams } from '../model/firefly-params.js';
 import type { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import type { PulseSink } from '../model/pulse-exchange.js';
 
+/** The task name of every firefly: the control plane's scope `task:firefly`. */
+export const FIREFLY_TASK = 'firefly';
+
 /** The topic every flash is published on. */
 export const FLASH_TOPIC = 'firefly/flash';
 
@@ -136,5 +139,5 @@ export function fireflyStep(w: FireflyWorld, id: number): FireflyEnd | Wait {
  * ```
  */
 export function fireflyAgent(world: FireflyWorld): TaskFactory<[id: number], FireflyEnd | Wait> {
-  return task((id: number) => fireflyStep(world, id), { name: 'firefly' });
+  return task((id: number) => fireflyStep(world, id), { name: FIREFLY_TASK });
 }

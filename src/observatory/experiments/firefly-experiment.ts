@@ -31,7 +31,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { waitUntil } from '../../spec/index.js';
 import { TorusTopology } from '../model/topology.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
-import { fireflyAgent } from '../agents/firefly-agent.js';
+import { FIREFLY_TASK, fireflyAgent } from '../agents/firefly-agent.js';
 import type { FireflyWorld } from '../agents/firefly-agent.js';
 import { resolveModelParams } from '../model/firefly-params.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
@@ -44,6 +44,13 @@ const START_BATCH = 16_384;
 
 /** The agent group of every firefly: the control plane's scope `group:fireflies`. */
 export const FIREFLY_GROUP = 'fireflies';
+
+/** The scopes whose constraints apply to every firefly's step (and whose pause pauses a run). */
+export const FIREFLY_STEP_SCOPES: ReadonlySet<string> = new Set([
+  'global',
+  `group:${FIREFLY_GROUP}`,
+  `task:${FIREFLY_TASK}`,
+]);
 
 /** The random stream the pulse-sampling probe draws from (never the model's) [FLY-9]. */
 const PROBE_STREAM = 1;

@@ -29,7 +29,7 @@ import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import { CTL, FLT, COUNTERS_PER_SHARD, planBands } from './shard-plan.js';
 import type { ShardBuffers } from './shard-plan.js';
-import { wallNow, applyStepLimitShare } from './shard-plan.js';
+import { wallNow, applyStepLimitShare, readStepLimits } from './shard-plan.js';
 import { ConstraintSet } from '../../runtime/index.js';
 
 /** What the main thread hands each worker. */
@@ -261,19 +261,7 @@ async function main(data: ShardWorkerData): Promise<void> {
   /** This shard's share of the run's step limits, from the next step on [SLIM-1]. */
   function applyLimits(): void {
     limitSeq = Atomics.load(ctl, CTL.LIMIT_SEQ);
-    const concurrency = Atomics.load(ctl, CTL.LIMIT_CONCURRENCY);
-    const milli = Atomics.load(ctl, CTL.LIMIT_RATE_MILLI);
-    const burst = Atomics.load(ctl, CTL.LIMIT_BURST);
-    applyStepLimitShare(
-      constraints!,
-      {
-        ...(concurrency > 0 && { concurrency }),
-        ...(milli > 0 && { perSec: milli / 1000 }),
-        ...(burst > 0 && { burst }),
-      },
-      W,
-      me,
-    );
+    applyStepLimitShare(constraints!, readStepLimits(ctl, flt), W, me);
   }
 
   /** Real clock: wait until the pacing target reaches tick `t`; false once stopped. */

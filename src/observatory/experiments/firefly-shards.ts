@@ -53,7 +53,7 @@ import {
   resolveShardedRun,
 } from './shard-plan.js';
 import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
-import { wallNow, errorText, shareOf, stepLimitsOf, type StepLimits } from './shard-plan.js';
+import { wallNow, errorText, shareOf, stepLimitsOf, writeStepLimits } from './shard-plan.js';
 
 /** Options of {@link ShardedFireflies}. */
 export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
@@ -234,7 +234,8 @@ export class ShardedFireflies implements FireflyRunTarget {
     const constraints = o.constraints;
     if (constraints !== undefined) {
       // [SLIM-1] the shards' gates follow the run's constraints from the next round
-      const mirror = (): void => writeStepLimits(this.#ctl, stepLimitsOf(constraints.list()));
+      const mirror = (): void =>
+        writeStepLimits(this.#ctl, this.#flt, stepLimitsOf(constraints.list()));
       mirror();
       this.#offLimits = constraints.events.on(mirror);
     }
@@ -506,16 +507,3 @@ function spawnShard(data: ShardWorkerData, transfer: readonly MessagePortLike[])
 }
 
 type MessagePortLike = object;
-
-/** Write a run's step limits where the shards read them, and wake them to it [SLIM-1]. */
-function writeStepLimits(ctl: Int32Array, limits: StepLimits): void {
-  Atomics.store(ctl, CTL.LIMIT_CONCURRENCY, limits.concurrency ?? 0);
-  const milli = limits.perSec === undefined ? 0 : Math.round(limits.perSec * 1000);
-  Atomics.store(
-    ctl,
-    CTL.LIMIT_RATE_MILLI,
-    Math.max(limits.perSec === undefined ? 0 : 1, Math.min(milli, 0x7fffffff)),
-  );
-  Atomics.store(ctl, CTL.LIMIT_BURST, Math.min(limits.burst ?? 0, 0x7fffffff));
-  Atomics.add(ctl, CTL.LIMIT_SEQ, 1);
-}

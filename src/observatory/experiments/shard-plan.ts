@@ -24,6 +24,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { TorusTopology } from '../model/topology.js';
 import { resolveModelParams, type FireflyModelParams } from '../model/firefly-params.js';
 import type { Constraint, ConstraintSet } from '../../runtime/index.js';
+import { FIREFLY_STEP_SCOPES } from './firefly-experiment.js';
 
 /** Indices into the `control` Int32Array. */
 export const CTL = {
@@ -53,10 +54,6 @@ export const CTL = {
   LIMIT_SEQ: 11,
   /** The run's concurrency limit on firefly steps, 0 for none (each shard takes its share). */
   LIMIT_CONCURRENCY: 12,
-  /** The run's rate limit on firefly steps in thousandths of a step per s, 0 for none. */
-  LIMIT_RATE_MILLI: 13,
-  /** The rate limit's burst (steps), 0 for the default. */
-  LIMIT_BURST: 14,
   LENGTH: 16,
 } as const;
 
@@ -75,8 +72,12 @@ export const FLT = {
   NEXT_TICK: 5,
   /** Simulated time of the snapshot in slot 0 and 1. */
   SNAP_TIME: 6,
+  /** The run's rate limit on firefly steps per second, 0 for none ([SLIM-1], CTL.LIMIT_SEQ). */
+  LIMIT_RATE: 8,
+  /** The rate limit's burst in steps, 0 for the default. */
+  LIMIT_BURST: 9,
   /** Per shard and round parity: the shard's next tick; `NEXT + parity * workers + shard`. */
-  NEXT: 8,
+  NEXT: 10,
 } as const;
 
 /**
@@ -300,13 +301,6 @@ export interface StepLimits {
   burst?: number;
 }
 
-/** The scopes whose constraints apply to every firefly's step. */
-export const FIREFLY_STEP_SCOPES: ReadonlySet<string> = new Set([
-  'global',
-  'group:fireflies',
-  'task:firefly',
-]);
-
 /**
  * The most restrictive concurrency and rate limits among `constraints` that apply to every
  * firefly's step [SLIM-1].
@@ -324,11 +318,31 @@ export function stepLimitsOf(constraints: Iterable<Constraint>): StepLimits {
       out.concurrency = c.limit;
     } else if (c.kind === 'rate' && (out.perSec === undefined || c.perSec < out.perSec)) {
       out.perSec = c.perSec;
-      out.burst = c.burst;
-      if (out.burst === undefined) delete out.burst;
+      if (c.burst !== undefined) out.burst = c.burst;
+      else delete out.burst;
     }
   }
   return out;
+}
+
+/** Write a run's step limits where worker shards read them, and bump their sequence [SLIM-1]. */
+export function writeStepLimits(ctl: Int32Array, flt: Float64Array, limits: StepLimits): void {
+  Atomics.store(ctl, CTL.LIMIT_CONCURRENCY, limits.concurrency ?? 0);
+  flt[FLT.LIMIT_RATE] = limits.perSec ?? 0;
+  flt[FLT.LIMIT_BURST] = limits.burst ?? 0;
+  Atomics.add(ctl, CTL.LIMIT_SEQ, 1); // after the floats: a reader that sees it sees them
+}
+
+/** The step limits {@link writeStepLimits} wrote. */
+export function readStepLimits(ctl: Int32Array, flt: Float64Array): StepLimits {
+  const concurrency = Atomics.load(ctl, CTL.LIMIT_CONCURRENCY);
+  const perSec = flt[FLT.LIMIT_RATE];
+  const burst = flt[FLT.LIMIT_BURST];
+  return {
+    ...(concurrency > 0 && { concurrency }),
+    ...(perSec > 0 && { perSec }),
+    ...(burst > 0 && { burst }),
+  };
 }
 
 /**
