@@ -391,6 +391,38 @@ async function main(): Promise<void> {
       },
     );
     const peer = { ...pv, perSec: pv.delivered / ((pv.lastRecv - p0) / 1000) };
+    // The sustained phase through the plain ws server: the same rate and ticks, each tick's
+    // events in one frame serialised once and sent to every socket (what the gateway's batch
+    // flush does, with nothing else): the floor of the sustained latency on this machine.
+    log(
+      `peer: sustained ${params.eventRate}/s to ${params.connections} clients every ${params.eventTickMs} ms for ${params.eventSeconds} s...`,
+    );
+    let ps0 = 0;
+    let peerSeq = 0;
+    let tickEvents: string[] = [];
+    let tickFlush: NodeJS.Immediate | null = null;
+    const flushTick = (): void => {
+      tickFlush = null;
+      const frame = Buffer.from(`{"type":"events","events":[${tickEvents.join(',')}]}`, 'utf8');
+      tickEvents = [];
+      for (const ws of sockets) ws.send(frame, { binary: false });
+    };
+    const ps = await clients.call<EventsResult>(
+      {
+        op: 'expect-events',
+        count: sustainedCount,
+        timeoutMs: params.eventSeconds * 1000 + 60_000,
+      },
+      () => {
+        ps0 = wall();
+        void publishPaced(sustainedCount, params.eventRate, params.eventTickMs, () => {
+          const event = { type: 'event', seq: ++peerSeq, event: 'bench', time: wall() };
+          tickEvents.push(JSON.stringify({ ...event, data: { t: event.time } }));
+          tickFlush ??= setImmediate(flushTick);
+        });
+      },
+    );
+    const peerSustained = { ...ps, perSec: ps.delivered / ((ps.lastRecv - ps0) / 1000) };
     // the peer of the control round trip: a plain ws server that parses each command and
     // answers an ack, every connection still open (the floor of a round trip here)
     for (const ws of sockets) {
@@ -424,6 +456,7 @@ async function main(): Promise<void> {
       batched,
       sustained,
       peer,
+      peerSustained,
       peerControl,
       peerPaced,
       state: { ...state, skipped: gs.stateFramesSkipped, ticks: gs.stateTicks },
@@ -436,6 +469,8 @@ async function main(): Promise<void> {
     }
     const f = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     const k = (n: number): string => Math.round(n).toLocaleString('en-US');
+    const sustainedCell = (r: EventsResult & { perSec: number }): string =>
+      `${k(r.perSec)}/s, p50 / p99 ${f(r.latencyP50)} / ${f(r.latencyP99)} ms`;
     const lines = [
       `parameters: ${Object.entries(params)
         .map(([a, b]) => `${a}=${b}`)
@@ -450,7 +485,7 @@ async function main(): Promise<void> {
       `events delivered/s (all clients)         ${k(events.perSec).padEnd(23)}${k(batched.perSec).padEnd(23)}${k(peer.perSec)}`,
       `event latency p50 / p99 (ms)             ${`${f(events.latencyP50)} / ${f(events.latencyP99)}`.padEnd(23)}${`${f(batched.latencyP50)} / ${f(batched.latencyP99)}`.padEnd(23)}${f(peer.latencyP50)} / ${f(peer.latencyP99)}`,
       `events delivered / expected              ${`${k(events.delivered)} / ${k(events.expected)}`.padEnd(23)}${`${k(batched.delivered)} / ${k(batched.expected)}`.padEnd(23)}${k(peer.delivered)} / ${k(peer.expected)}`,
-      `${`events sustained (${params.eventRate}/s a client)`.padEnd(41)}${`${k(sustained.perSec)}/s delivered, ${k(sustained.delivered)} / ${k(sustained.expected)}, latency p50 / p99 ${f(sustained.latencyP50)} / ${f(sustained.latencyP99)} ms`}`,
+      `${`events sustained (${params.eventRate}/s a client)`.padEnd(41)}${sustainedCell(sustained).padEnd(46)}${sustainedCell(peerSustained)}`,
       `control ack p50 / p99 (ms)               ${`${f(control.ackP50, 2)} / ${f(control.ackP99, 2)}`.padEnd(46)}${f(peerControl.ackP50, 2)} / ${f(peerControl.ackP99, 2)} (echo)`,
       `state fps per viewer p50 (min)           ${f(state.fpsP50)} (${f(state.fpsMin)}) of ${params.fps}, ${params.viewers} viewers`,
       `state frame age p50 / p99 (ms)           ${f(state.ageP50)} / ${f(state.ageP99)}`,
