@@ -124,7 +124,7 @@ describe('formatFireflySummary', () => {
     expect(text).toMatch(/results are unaffected: simulated time is paced, never reshaped/);
   });
 
-  it('says how long a step limit slowed the run, and does not blame the machine for it [PACE-3]', () => {
+  it('says how long a step limit was in force, and does not blame the machine for it [PACE-3]', () => {
     const text = formatFireflySummary(
       summary({
         clock: 'real',
