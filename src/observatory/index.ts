@@ -31,7 +31,7 @@ export { runMqttShard } from './experiments/mqtt-shard.js';
 export type { MqttShardOptions, MqttShardResult } from './experiments/mqtt-shard.js';
 export type { FireflyRunTarget, OrderSampleHandler } from './experiments/firefly-run-target.js';
 export { PulseExchange, type PulseSink } from './model/pulse-exchange.js';
-export { PaceMeter, LAG_THRESHOLD_WALL_MS } from './metrics/pace-meter.js';
+export { PaceMeter, LimitedSpans, LAG_THRESHOLD_WALL_MS } from './metrics/pace-meter.js';
 export type { PacedRun, PaceNow, PaceSummary } from './metrics/pace-meter.js';
 export type {
   FireflyRunOptions,

@@ -90,6 +90,7 @@ describe('formatFireflySummary', () => {
           behindMs: 12_300,
           maxBehindMs: 14_000,
           pausedMs: 0,
+          limitedMs: 0,
           lagging: false,
         },
       }),
@@ -111,6 +112,7 @@ describe('formatFireflySummary', () => {
           behindMs: 95_000,
           maxBehindMs: 95_000,
           pausedMs: 4_200,
+          limitedMs: 0,
           lagging: true,
         },
       }),
@@ -120,5 +122,27 @@ describe('formatFireflySummary', () => {
     );
     expect(text).toMatch(/WARNING: this machine could not keep up with x100/);
     expect(text).toMatch(/results are unaffected: simulated time is paced, never reshaped/);
+  });
+
+  it('says how long a step limit was in force, and does not blame the machine for it [PACE-3]', () => {
+    const text = formatFireflySummary(
+      summary({
+        clock: 'real',
+        speed: 1,
+        pace: {
+          asked: 1,
+          achieved: 0.45,
+          behindMs: 0,
+          maxBehindMs: 40,
+          pausedMs: 0,
+          limitedMs: 1_700,
+          lagging: false,
+        },
+      }),
+    );
+    expect(text).toContain(
+      '\n  pace: x1 asked, x0.45 achieved, 0.0 s behind at the end (worst 0.0 s), limited 1.7 s\n',
+    );
+    expect(text).not.toContain('keep up');
   });
 });

@@ -177,4 +177,66 @@ describe('sharded fireflies on worker threads', () => {
     await exp.stop();
     expect(performance.now() - t0).toBeLessThan(1_000);
   }, 30_000);
+
+  it('real clock: a rate limit slows the run like a pause, with no burst after it and no blame on the machine [SLIM-3] [PACE-3]', async () => {
+    const constraints = new ConstraintSet();
+    const during: number[] = []; // behindMs read while the limit holds
+    const after: Array<[number, number]> = []; // [wall ms, simulated ms] since the clear
+    let limitedSim = Number.NaN;
+    const s = await runFireflies({
+      width: 12,
+      height: 12,
+      ...MODEL,
+      durationMs: 2_200,
+      clock: 'real',
+      speed: 1,
+      workers: 2,
+      constraints,
+      visualize: false,
+      out: sink(),
+      isTTY: false,
+      signal: new AbortController().signal,
+      observers: [
+        {
+          started: (c) => {
+            let setAt = 0;
+            let watch: NodeJS.Timeout | undefined;
+            setTimeout(() => {
+              setAt = c.now();
+              // about 290 steps a simulated second in all: 40/s holds the lock-step to a crawl
+              constraints.set({ scope: 'global', kind: 'rate', perSec: 40 });
+              watch = setInterval(() => during.push(c.status().behindMs ?? 0), 100);
+            }, 300);
+            setTimeout(() => {
+              clearInterval(watch);
+              limitedSim = c.now() - setAt;
+              constraints.clear('global', 'rate');
+              const wall0 = performance.now();
+              const sim0 = c.now();
+              const follow = setInterval(() => {
+                after.push([performance.now() - wall0, c.now() - sim0]);
+                if (performance.now() - wall0 > 1_500) clearInterval(follow);
+              }, 50);
+            }, 1_900);
+          },
+        },
+      ],
+    });
+    constraints.close();
+    // the limit did hold the run back: 1.6 s of wall, far less simulated time
+    expect(limitedSim).toBeLessThan(800);
+    // ...and nobody was told the machine fell behind meanwhile
+    expect(during.length).toBeGreaterThan(10);
+    expect(Math.max(...during)).toBe(0);
+    // no burst once cleared: simulated time keeps to the wall (speed 1) from where it stood
+    expect(after.length).toBeGreaterThan(10);
+    for (const [wall, sim] of after)
+      expect(sim, `${sim} ms after ${wall} ms`).toBeLessThan(wall + 250);
+    expect(after.at(-1)![1]).toBeGreaterThan(500); // and it goes on
+    const pace = s.pace!;
+    expect(pace.limitedMs).toBeGreaterThan(1_200);
+    expect(pace.limitedMs).toBeLessThan(2_500);
+    expect(pace.maxBehindMs).toBeLessThan(250);
+    expect(pace.lagging).toBe(false);
+  }, 30_000);
 });

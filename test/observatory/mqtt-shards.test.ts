@@ -2,7 +2,7 @@
  * Shards in processes of their own, in lock-step through a real Mosquitto on loopback: the
  * flash log of two shards is the one-process log with the same seed [SHD-4] [SHP-3] [SHP-4];
  * a shard that dies mid-run is named and the run ends [SHP-2]; shards end when the
- * coordinator goes away [SHP-5].
+ * coordinator goes away [SHP-5]; on the real clock a limit is paced like a pause [SLIM-3].
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { ConstraintSet } from '../../src/runtime/index.js';
 import { FireflyExperiment } from '../../src/observatory/experiments/firefly-experiment.js';
 import { MqttShardCoordinator } from '../../src/observatory/experiments/mqtt-shard-coordinator.js';
 import { runMqttShard } from '../../src/observatory/experiments/mqtt-shard.js';
+import { PaceMeter } from '../../src/observatory/metrics/pace-meter.js';
 
 const MODEL = {
   width: 12,
@@ -109,6 +110,56 @@ describe('shards across processes over MQTT', () => {
     expect(limited.ms).toBeGreaterThan((limited.flashes / rate) * 1000 * 0.9);
     expect(limited.ms).toBeGreaterThan(2 * free.ms);
   }, 60_000);
+
+  it('real clock: a rate limit is paced like a pause, with no burst after it and no blame on the machine [SLIM-3] [PACE-3]', async () => {
+    const broker = await MosquittoProcess.start();
+    cleanups.push(() => broker.stop());
+    const constraints = new ConstraintSet();
+    const coordinator = new MqttShardCoordinator({
+      ...MODEL,
+      periodMs: 1000, // fewer ticks: the two shards keep up at x0.5 on a busy machine
+      url: broker.url,
+      shards: 2,
+      clock: 'real',
+      speed: 0.5, // well below what they can run: a burst would show
+      constraints,
+    });
+    const shards = [0, 1].map((shard) => runMqttShard({ url: broker.url, shard, shards: 2 }));
+    await coordinator.start();
+    const meter = new PaceMeter(coordinator);
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    await sleep(300);
+    const setAt = coordinator.now();
+    // about 145 steps a simulated second in all: 20/s holds the lock-step to a crawl
+    constraints.set({ scope: 'global', kind: 'rate', perSec: 20 });
+    const during: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      await sleep(100);
+      during.push(coordinator.behindMs());
+    }
+    const limitedSim = coordinator.now() - setAt;
+    constraints.clear('global', 'rate');
+    const wall0 = performance.now();
+    const sim0 = coordinator.now();
+    const after: Array<[number, number]> = [];
+    while (performance.now() - wall0 < 1_500) {
+      await sleep(50);
+      after.push([performance.now() - wall0, coordinator.now() - sim0]);
+    }
+    const pace = meter.summary();
+    await coordinator.stop();
+    await Promise.all(shards);
+    constraints.close();
+    expect(limitedSim).toBeLessThan(400); // the limit held the run back (x0.5: 750 in 1.5 s)
+    expect(Math.max(...during)).toBe(0); // and that was not reported as lag
+    for (const [wall, sim] of after) {
+      expect(sim, `${sim} ms after ${wall} ms`).toBeLessThan(wall * 0.5 + 250); // no burst
+    }
+    expect(after.at(-1)![1]).toBeGreaterThan(250); // and it goes on
+    expect(pace.limitedMs).toBeGreaterThan(1_200);
+    expect(pace.maxBehindMs).toBeLessThan(125);
+    expect(pace.lagging).toBe(false);
+  }, 30_000);
 
   it('a second process for one shard, or one that comes late, is refused [SHP-1]', async () => {
     const broker = await MosquittoProcess.start();

@@ -1,13 +1,15 @@
 /**
  * The real clock paces the simulated timeline and never reshapes it [RCK-1, FLY-10, FRUN-3]:
  * with a seed and no outside input, a real-clock run gives the virtual-clock flash log at any
- * speed, also one the machine cannot keep up with, which then says so [SES-3, PACE-2].
+ * speed, also one the machine cannot keep up with, which then says so [SES-3, PACE-2]. In one
+ * process a step limit does not hold the real clock: held steps run late.
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { runFireflies } from '../../src/observatory/experiments/firefly-run.js';
 import type { FireflyRunOptions } from '../../src/observatory/experiments/firefly-run.js';
+import { ConstraintSet } from '../../src/runtime/index.js';
 
 const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
@@ -85,5 +87,40 @@ describe('the real clock paces, never reshapes [RCK-1][FLY-10]', () => {
     for (const line of lines) expect(line).toMatch(/ speed=x1 achieved=x\d/);
     // one key=value format: lag_p99, never "lag p99"
     expect(lines.join('\n')).not.toMatch(/lag p99/);
+  });
+
+  it('one process: a step limit makes steps run late, simulated time keeps to the wall and nothing bursts after it', async () => {
+    const constraints = new ConstraintSet();
+    const marks: Array<[number, number]> = []; // [wall ms, simulated ms] at set, clear, +1 s
+    const run = await flashLog({
+      clock: 'real',
+      speed: 1,
+      durationMs: 2_600,
+      constraints,
+      observers: [
+        {
+          started: (c) => {
+            const mark = (): number => marks.push([performance.now(), c.now()]);
+            setTimeout(() => {
+              mark();
+              constraints.set({ scope: 'global', kind: 'rate', perSec: 40 });
+            }, 300);
+            setTimeout(() => {
+              mark();
+              constraints.clear('global', 'rate');
+              setTimeout(mark, 1_000);
+            }, 1_300);
+          },
+        },
+      ],
+    });
+    constraints.close();
+    expect(marks).toHaveLength(3);
+    const [[w0, s0], [w1, s1], [w2, s2]] = marks;
+    // the real clock ignores the gate's holds: the limit does not slow simulated time here
+    expect(s1 - s0).toBeGreaterThan((w1 - w0) * 0.8);
+    expect(s2 - s1).toBeLessThan(w2 - w1 + 250); // no burst once cleared
+    expect(run.summary.pace!.limitedMs).toBe(0); // it held no clock back
+    expect(run.summary.pace!.lagging).toBe(false);
   });
 });

@@ -201,14 +201,16 @@ export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fi
 
 /**
  * The real clock's pace: asked and achieved speed, how far behind its paced target the
- * simulation ended and its worst lag; a warning when it fell behind.
+ * simulation ended and its worst lag, the wall time paused and under a step limit; a warning
+ * when it fell behind (a limit is not falling behind [PACE-3]).
  */
 function formatPace(p: FireflyPaceSummary): string[] {
   const x = (v: number): string => `x${v >= 1 ? v.toFixed(1) : v.toFixed(2)}`;
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
   const lines = [
     `  pace: x${p.asked} asked, ${x(p.achieved)} achieved, ${s(p.behindMs)} behind at the end ` +
-      `(worst ${s(p.maxBehindMs)})${p.pausedMs > 0 ? `, paused ${s(p.pausedMs)}` : ''}`,
+      `(worst ${s(p.maxBehindMs)})${p.pausedMs > 0 ? `, paused ${s(p.pausedMs)}` : ''}` +
+      (p.limitedMs > 0 ? `, limited ${s(p.limitedMs)}` : ''),
   ];
   if (p.lagging) {
     lines.push(

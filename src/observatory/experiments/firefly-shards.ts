@@ -29,6 +29,12 @@
  * - [SLIM-2] A step a shard's gate keeps waiting holds the shard's virtual clock, so a limit
  *   slows the lock-step and never changes the flash log ([SCH-7], [GATE-7]). Pauses are not
  *   mirrored: the run's owner pauses the lock-step's clock (`pause()`).
+ * - [SLIM-3] Real clock: a limit is a deliberate slowdown, paced like a pause. When the step
+ *   limits change (set or cleared) the pace restarts from where the run stands [RCK-3], and
+ *   while one is in force the pace follows the run (re-anchored within 100 ms whenever the
+ *   lock-step trails it), so the time a limit takes is never caught up in a burst, during or
+ *   after it, and `behindMs()` reads 0 meanwhile: the lag is the limit's, not the machine's.
+ *   Its wall and simulated time are counted apart for the summary [PACE-3].
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -40,6 +46,7 @@ import type { Connector, UplinkBridge } from '../../messaging/index.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
+import { LimitedSpans } from '../metrics/pace-meter.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
 import {
@@ -49,11 +56,13 @@ import {
   allocateShardBuffers,
   planBands,
   type ShardBuffers,
+  type StepLimits,
   checkSpeed,
   resolveShardedRun,
 } from './shard-plan.js';
 import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
 import { wallNow, errorText, shareOf, stepLimitsOf, writeStepLimits } from './shard-plan.js';
+import { sameStepLimits } from './shard-plan.js';
 
 /** Options of {@link ShardedFireflies}. */
 export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
@@ -118,6 +127,9 @@ export class ShardedFireflies implements FireflyRunTarget {
   #pausedWall = 0;
   #listening: NodeJS.Timeout | undefined;
   #offLimits: (() => void) | null = null;
+  /** The step limits the shards hold to now, and the time spent under them [SLIM-3]. */
+  #stepLimits: StepLimits = {};
+  readonly #limitedSpans = new LimitedSpans(() => this.now());
 
   constructor(options: ShardedFirefliesOptions) {
     this.#options = options;
@@ -227,6 +239,8 @@ export class ShardedFireflies implements FireflyRunTarget {
       bus instanceof LocalBus ? (): boolean => bus.broker.hasSubscribers(FLASH_TOPIC) : () => true;
     const check = (): void => {
       Atomics.store(this.#ctl, CTL.FLASH_WANTED, publish && listened() ? 1 : 0);
+      // [SLIM-3] under a limit the pace follows the run: no debt to catch up later
+      if (this.#limitedSpans.limited && this.#trailsMs() > 0) this.#repace();
     };
     check();
     this.#listening = setInterval(check, 100);
@@ -234,8 +248,15 @@ export class ShardedFireflies implements FireflyRunTarget {
     const constraints = o.constraints;
     if (constraints !== undefined) {
       // [SLIM-1] the shards' gates follow the run's constraints from the next round
-      const mirror = (): void =>
-        writeStepLimits(this.#ctl, this.#flt, stepLimitsOf(constraints.list()));
+      const mirror = (): void => {
+        const limits = stepLimitsOf(constraints.list());
+        writeStepLimits(this.#ctl, this.#flt, limits);
+        if (sameStepLimits(limits, this.#stepLimits)) return;
+        // [SLIM-3] a limit set or cleared: pace on from where the run stands
+        this.#stepLimits = limits;
+        this.#limitedSpans.setLimited(Object.keys(limits).length > 0);
+        if (Atomics.load(this.#ctl, CTL.GO) !== 0) this.#repace();
+      };
       mirror();
       this.#offLimits = constraints.events.on(mirror);
     }
@@ -346,19 +367,44 @@ export class ShardedFireflies implements FireflyRunTarget {
     return this.#pausedWall + (this.paused ? performance.now() - this.#pausedAt : 0);
   }
 
+  /** Real clock: 0 while a step limit holds the run, whose lag is not the machine's [SLIM-3]. */
   behindMs(): number {
+    return this.#limitedSpans.limited ? 0 : this.#trailsMs();
+  }
+
+  get limitedWallMs(): number {
+    return this.#limitedSpans.wallMs;
+  }
+
+  get limitedSimMs(): number {
+    return this.#limitedSpans.simMs;
+  }
+
+  /** Simulated ms the lock-step trails its pacing target (0 on the virtual clock, or paused). */
+  #trailsMs(): number {
     if (this.clockKind !== 'real' || this.paused) return 0;
-    const flt = this.#flt;
-    const target = flt[FLT.ANCHOR_SIM] + (wallNow() - flt[FLT.ANCHOR_WALL]) * flt[FLT.SPEED];
-    const next = Math.min(flt[FLT.NEXT_TICK] || 0, flt[FLT.UNTIL]);
-    const behind = target - Math.max(this.now(), next);
+    const behind = this.#target() - this.#standsAt();
     return behind > 0 ? behind : 0;
+  }
+
+  /** The simulated time the wall allows now (the pacing target). */
+  #target(): number {
+    const flt = this.#flt;
+    return flt[FLT.ANCHOR_SIM] + (wallNow() - flt[FLT.ANCHOR_WALL]) * flt[FLT.SPEED];
+  }
+
+  /** Where the lock-step stands: the tick it runs or waits to run next (simulated ms). */
+  #standsAt(): number {
+    const flt = this.#flt;
+    const next = Math.min(flt[FLT.NEXT_TICK] || 0, flt[FLT.UNTIL]);
+    return Math.max(this.now(), Number.isFinite(next) ? next : 0);
   }
 
   pause(): void {
     if (this.paused) return;
     this.#pausedAt = performance.now();
     this.#reanchor();
+    this.#limitedSpans.setPaused(true);
     Atomics.store(this.#ctl, CTL.PAUSED, 1);
     this.#bump(CTL.PACE_SEQ);
   }
@@ -367,6 +413,7 @@ export class ShardedFireflies implements FireflyRunTarget {
     if (!this.paused) return;
     this.#pausedWall += performance.now() - this.#pausedAt;
     this.#reanchor();
+    this.#limitedSpans.setPaused(false);
     Atomics.store(this.#ctl, CTL.PAUSED, 0);
     this.#bump(CTL.PACE_SEQ);
   }
@@ -385,6 +432,18 @@ export class ShardedFireflies implements FireflyRunTarget {
   #reanchor(): void {
     this.#flt[FLT.ANCHOR_SIM] = this.now();
     this.#flt[FLT.ANCHOR_WALL] = wallNow();
+  }
+
+  /**
+   * Real clock: forgive the lock-step's debt (pace on from where it stands when it trails the
+   * target; a run that keeps up keeps its pace), and wake the shards' pacing [SLIM-3].
+   */
+  #repace(): void {
+    if (this.clockKind !== 'real' || this.paused) return;
+    const wall = wallNow();
+    this.#flt[FLT.ANCHOR_SIM] = Math.min(this.#target(), this.#standsAt());
+    this.#flt[FLT.ANCHOR_WALL] = wall;
+    this.#bump(CTL.PACE_SEQ);
   }
 
   #bump(index: number): void {

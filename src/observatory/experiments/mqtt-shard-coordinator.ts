@@ -18,6 +18,10 @@
  *   lost the broker) or reports a failure ends the run: `failure` rejects with a
  *   ShardFailedError naming it; the other shards are told to stop.
  * - The config carries a fresh session; a message of another session is ignored [SHP-1].
+ * - Keeps [SLIM-3] as worker threads do: on the real clock a change of the step limits re-anchors
+ *   the pace where the run stands (a `pace` message after the `limits` one), and while a
+ *   limit is in force the pace follows the run (re-anchored within 250 ms whenever the shards
+ *   trail it) and `behindMs()` reads 0.
  */
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -27,9 +31,11 @@ import { MqttConnectError, MqttConnector } from '../../messaging/index.js';
 import { ConvergenceMonitor } from '../monitors/convergence-monitor.js';
 import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
+import { LimitedSpans } from '../metrics/pace-meter.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
 import { checkSpeed, planBands, resolveShardedRun, stepLimitsOf } from './shard-plan.js';
+import { sameStepLimits, type StepLimits } from './shard-plan.js';
 import {
   decodeDone,
   decodeTelemetry,
@@ -67,6 +73,9 @@ interface UntilWaiter {
 
 /** Wall ms a shard's will waits for the broker's own end to be seen first. */
 const WILL_GRACE_MS = 200;
+
+/** Wall ms between checks, under a step limit, that the pace has not run ahead [SLIM-3]. */
+const LIMITED_REPACE_MS = 250;
 
 /** The until of a real-clock run: every tick (JSON has no Infinity). */
 const FOREVER = Number.MAX_SAFE_INTEGER;
@@ -127,6 +136,10 @@ export class MqttShardCoordinator implements FireflyRunTarget {
   #going = false;
   #stopping: Promise<void> | null = null;
   #offLimits: (() => void) | null = null;
+  /** The step limits the shards hold to now, and the time spent under them [SLIM-3]. */
+  #stepLimits: StepLimits = {};
+  readonly #limitedSpans = new LimitedSpans(() => this.now());
+  #repacing: NodeJS.Timeout | undefined;
 
   constructor(options: MqttShardCoordinatorOptions) {
     this.#o = options;
@@ -260,9 +273,20 @@ export class MqttShardCoordinator implements FireflyRunTarget {
       const send = (): void => {
         const limits = stepLimitsOf(constraints.list());
         this.#control({ type: 'limits', session: this.#session, limits }).catch(() => undefined);
+        if (sameStepLimits(limits, this.#stepLimits)) return;
+        // [SLIM-3] a limit set or cleared: pace on from where the run stands
+        this.#stepLimits = limits;
+        this.#limitedSpans.setLimited(Object.keys(limits).length > 0);
+        this.#repace();
       };
       send();
       this.#offLimits = constraints.events.on(send);
+      if (this.clockKind === 'real') {
+        this.#repacing = setInterval(() => {
+          if (this.#limitedSpans.limited && this.#trailsMs() > 0) this.#repace();
+        }, LIMITED_REPACE_MS);
+        this.#repacing.unref();
+      }
     }
   }
 
@@ -428,24 +452,49 @@ export class MqttShardCoordinator implements FireflyRunTarget {
     return this.#pausedWall + (this.paused ? performance.now() - this.#pausedAt : 0);
   }
 
+  /** Real clock: 0 while a step limit holds the run, whose lag is not the machine's [SLIM-3]. */
   behindMs(): number {
+    return this.#limitedSpans.limited ? 0 : this.#trailsMs();
+  }
+
+  get limitedWallMs(): number {
+    return this.#limitedSpans.wallMs;
+  }
+
+  get limitedSimMs(): number {
+    return this.#limitedSpans.simMs;
+  }
+
+  /** Simulated ms the shards trail the pacing target (0 on the virtual clock, or paused). */
+  #trailsMs(): number {
     if (this.clockKind !== 'real' || this.paused || !this.#going) return 0;
-    const p = this.#pace;
-    const target = p.anchorSim + (wallNow() - p.anchorWall) * p.speed;
-    const behind = target - Math.max(this.#tick, Number.isNaN(this.#nextTick) ? 0 : this.#nextTick);
+    const behind = this.#target() - this.#standsAt();
     return behind > 0 ? behind : 0;
+  }
+
+  /** The simulated time the wall allows now (the pacing target). */
+  #target(): number {
+    const p = this.#pace;
+    return p.anchorSim + (wallNow() - p.anchorWall) * p.speed;
+  }
+
+  /** Where the shards stand: the tick they run or wait to run next (simulated ms). */
+  #standsAt(): number {
+    return Math.max(this.#tick, Number.isNaN(this.#nextTick) ? 0 : this.#nextTick);
   }
 
   pause(): void {
     if (this.paused) return;
     this.#pausedAt = performance.now();
     this.#setPace({ paused: true });
+    this.#limitedSpans.setPaused(true);
   }
 
   resume(): void {
     if (!this.paused) return;
     this.#pausedWall += performance.now() - this.#pausedAt;
     this.#setPace({ paused: false });
+    this.#limitedSpans.setPaused(false);
   }
 
   setSpeed(speed: number): void {
@@ -460,6 +509,19 @@ export class MqttShardCoordinator implements FireflyRunTarget {
   #setPace(change: Partial<ShardPace>): void {
     this.#pace = { ...this.#pace, ...change, anchorSim: this.#tick, anchorWall: wallNow() };
     if (!this.#going || this.#stopping !== null) return;
+    this.#control({ type: 'pace', session: this.#session, ...this.#pace }).catch(() => undefined);
+  }
+
+  /**
+   * Real clock: forgive the shards' debt (pace on from where they stand when they trail the
+   * target; a run that keeps up keeps its pace) and tell them [SLIM-3].
+   */
+  #repace(): void {
+    if (this.clockKind !== 'real' || this.paused || !this.#going || this.#stopping !== null) {
+      return;
+    }
+    const anchorSim = Math.min(this.#target(), this.#standsAt());
+    this.#pace = { ...this.#pace, anchorSim, anchorWall: wallNow() };
     this.#control({ type: 'pace', session: this.#session, ...this.#pace }).catch(() => undefined);
   }
 
@@ -527,6 +589,7 @@ export class MqttShardCoordinator implements FireflyRunTarget {
   }
 
   async #stop(): Promise<void> {
+    clearInterval(this.#repacing);
     this.#offLimits?.();
     this.#offLimits = null;
     for (const r of this.#reached.splice(0)) r.resolve();

@@ -325,6 +325,11 @@ export function stepLimitsOf(constraints: Iterable<Constraint>): StepLimits {
   return out;
 }
 
+/** Whether two step limits are the same (a change re-anchors a real-clock run's pace). */
+export function sameStepLimits(a: StepLimits, b: StepLimits): boolean {
+  return a.concurrency === b.concurrency && a.perSec === b.perSec && a.burst === b.burst;
+}
+
 /** Write a run's step limits where worker shards read them, and bump their sequence [SLIM-1]. */
 export function writeStepLimits(ctl: Int32Array, flt: Float64Array, limits: StepLimits): void {
   Atomics.store(ctl, CTL.LIMIT_CONCURRENCY, limits.concurrency ?? 0);
