@@ -14,6 +14,14 @@
  * land in about a hundred buckets that stay in cache; spreading a span later is a sequential
  * copy that never touches the timers.
  *
+ * Why buckets are pooled: every arm stores the bucket in the timer (`timer.bucket`). A bucket
+ * made per tick is young while a million timers (fibers) are old, so each arm would record an
+ * old-to-young pointer for the next scavenge to visit: at 1,000,000 agents scavenges took
+ * 20-65 ms, and a worker shard's scavenge stalls every other shard at the barrier. A done
+ * bucket goes back to its level's pool instead (a coarse one once every near bucket spread
+ * from it is done, since its timers name it until they fire) and is reused for a later tick,
+ * so after warm-up every bucket is old and an arm stores an old pointer into an old object.
+ *
  * Why lazy deletion rather than unlinking: with a million agents every wake-up re-arms a timer
  * somewhere in memory. Unlinking from a list touches the two neighbouring timers (two cache
  * misses each time); bumping a counter touches only the timer the caller holds already. A
@@ -23,6 +31,9 @@
  * - Keeps [CLK-2]: a timer lands in the first tick at or after its deadline, so it never fires early;
  *   timers in one tick fire in the order they were (last) armed.
  * - Keeps [CLK-3]: cancel makes the timer's entry stale; it never fires. Cancelling twice is a no-op.
+ * - [TQ-1] Buckets are pooled: a done bucket (and a spread coarse bucket once every near bucket
+ *   spread from it is done) is reused for a later tick of its level, so a steady run makes no
+ *   new buckets; no timer still names a bucket when it is reused.
  */
 import type { TimerHandle } from './clock.js';
 
@@ -43,8 +54,8 @@ type Entries = (Timer | number | undefined)[];
  * coarse bucket holds a span of ticks: [timer, generation, tick, ...].
  */
 export class TimerBucket {
-  /** The tick, or the first tick of a coarse bucket's span. */
-  readonly tick: number;
+  /** The tick, or the first tick of a coarse bucket's span (a pooled bucket is reused). */
+  tick: number;
   /**
    * Interleaved entries in `[0, length)`; stale ones stay until the tick fires. The array
    * comes from the queue's pool and goes back to it once the bucket is fired or spread, so
@@ -59,6 +70,8 @@ export class TimerBucket {
    * were moved still name it as their bucket (spreading does not touch them).
    */
   origin: TimerBucket | null = null;
+  /** A spread coarse bucket: near buckets spread from it that are not done yet. */
+  spreadLeft = 0;
   readonly #queue: TimerQueue;
   constructor(tick: number, queue: TimerQueue, entries: Entries) {
     this.tick = tick;
@@ -210,12 +223,10 @@ export class TimerQueue {
       }
     }
     bucket.next = i;
-    if (end > 0) {
-      // done: the array goes back to the pool (nothing links into a popped bucket)
-      bucket.length = 0;
-      this.#near.recycle(entries);
-      bucket.entries = NO_ENTRIES;
-    }
+    // done: nothing links into it any more (its live timers fired), nor into the coarse bucket
+    // it was spread from once the last of those is done: both go back to their pools
+    if (origin !== null && --origin.spreadLeft === 0) this.#coarse.release(origin);
+    this.#near.release(bucket);
     return null;
   }
 
@@ -265,7 +276,10 @@ export class TimerQueue {
       const tick = entries[i + 2] as number;
       if (last === null || last.tick !== tick) {
         last = this.#near.get(tick);
-        last.origin = coarse;
+        if (last.origin !== coarse) {
+          last.origin = coarse;
+          coarse.spreadLeft++;
+        }
       }
       last.append(entries[i] as Timer, entries[i + 1] as number);
       entries[i] = undefined; // the pool must not keep timers alive
@@ -273,13 +287,15 @@ export class TimerQueue {
     coarse.length = 0;
     coarse.entries = NO_ENTRIES;
     this.#coarse.recycle(entries);
+    if (coarse.spreadLeft === 0) this.#coarse.release(coarse); // held no timer
   }
 }
 
 /**
  * One level of buckets: a min-heap of their keys (ticks, or spans' first ticks), the buckets
  * by key with a direct-mapped cache in front of the Map (an arm is an array index, mostly),
- * and a pool of entry arrays (the two levels' arrays differ in size, so each has its own).
+ * a pool of entry arrays (the two levels' arrays differ in size, so each has its own) and a
+ * pool of done buckets.
  */
 class Level {
   readonly #queue: TimerQueue;
@@ -287,6 +303,7 @@ class Level {
   readonly #buckets = new Map<number, TimerBucket>();
   readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
   readonly #pool: Entries[] = [];
+  readonly #free: TimerBucket[] = [];
 
   constructor(queue: TimerQueue) {
     this.#queue = queue;
@@ -308,7 +325,14 @@ class Level {
     if (b === undefined || b.tick !== key) {
       b = this.#buckets.get(key);
       if (b === undefined) {
-        b = new TimerBucket(key, this.#queue, this.#pool.pop() ?? []);
+        const entries = this.#pool.pop() ?? [];
+        b = this.#free.pop();
+        if (b === undefined) {
+          b = new TimerBucket(key, this.#queue, entries);
+        } else {
+          b.tick = key;
+          b.entries = entries;
+        }
         this.#buckets.set(key, b);
         heapPush(this.#heap, key);
       }
@@ -330,6 +354,22 @@ class Level {
   /** Keep a done bucket's entry array for the next bucket of this level. */
   recycle(entries: Entries): void {
     if (entries.length > 0) this.#pool.push(entries);
+  }
+
+  /**
+   * Take back a popped bucket that nothing names any more (its entry array goes to the pool)
+   * for a later key of this level.
+   */
+  release(b: TimerBucket): void {
+    if (b.entries !== NO_ENTRIES) {
+      this.recycle(b.entries);
+      b.entries = NO_ENTRIES;
+    }
+    b.length = 0;
+    b.next = 0;
+    b.origin = null;
+    b.spreadLeft = 0;
+    this.#free.push(b);
   }
 }
 

@@ -118,6 +118,32 @@ describe('TimerQueue', () => {
     expect(q.size).toBe(0);
   });
 
+  it('reuses done buckets, near and coarse: a steady run makes no new ones [TQ-1]', () => {
+    const q = new TimerQueue(1);
+    const timers = Array.from({ length: 50 }, (_, i) => new Timer(() => q.arm(timers[i], 0)));
+    const seen = new Set<object>();
+    let fired = 0;
+    let now = 0;
+    // each timer fires and re-arms itself 1 to 4 spans ahead (the far ones land coarse)
+    timers.forEach((t, i) => q.arm(t, 1 + ((i * 37) % (4 * SPAN))));
+    for (let round = 0; round < 40 * SPAN; round++) {
+      const tick = q.peekTick();
+      if (tick === Infinity) break;
+      now = tick;
+      const bucket = q.popBucket();
+      seen.add(bucket);
+      for (let t = q.takeNext(bucket); t !== null; t = q.takeNext(bucket)) {
+        fired++;
+        const i = timers.indexOf(t);
+        q.arm(t, now + 1 + ((i * 37 + fired) % (4 * SPAN)));
+      }
+    }
+    expect(fired).toBeGreaterThan(1000);
+    // 40 spans of ticks fired; without reuse every fired tick would be a bucket of its own
+    expect(seen.size).toBeLessThan(5 * SPAN);
+    expect(q.size).toBe(timers.length);
+  });
+
   it('keeps nothing for a timer armed for Infinity, and cancels it', () => {
     const q = new TimerQueue(1);
     const t = new Timer(() => {});
