@@ -3,7 +3,7 @@
  * (those before `spreadEnd`) have a bucket each, in a min-heap of ticks; a tick further ahead
  * goes to the coarse bucket of its span of {@link SPAN} ticks, in a second heap. When no near
  * tick is left, the earliest span is spread: its entries move, in order, to near buckets. A
- * bucket is an array of entries in arm order: (timer, generation), plus the tick in a coarse
+ * bucket is a list of entries in arm order (in chunks of a pool): (timer, generation), plus the tick in a coarse
  * bucket. Arming a timer appends an entry and bumps the timer's generation; cancelling only
  * bumps it. An entry whose generation is no longer the timer's is stale and skipped when its
  * tick fires.
@@ -41,7 +41,8 @@ import type { TimerHandle } from './clock.js';
 function nextGen(timer: Timer): number {
   return (timer.gen + 1) & 0x3fffffff;
 }
-const NO_ENTRIES: Entries = [];
+/** Slots per chunk of a bucket's entries: a multiple of 2 (near) and of 3 (coarse); 24 KB. */
+const CHUNK = 6144;
 /** Slots of the direct-mapped bucket cache in front of each Map (a power of two). */
 const WHEEL = 1 << 14;
 /** Ticks per coarse bucket (a power of two). */
@@ -57,13 +58,15 @@ export class TimerBucket {
   /** The tick, or the first tick of a coarse bucket's span (a pooled bucket is reused). */
   tick: number;
   /**
-   * Interleaved entries in `[0, length)`; stale ones stay until the tick fires. The array
-   * comes from the queue's pool and goes back to it once the bucket is fired or spread, so
-   * arming allocates nothing in the steady state (no garbage for the old generation).
+   * Interleaved entries, slots `[0, length)` over chunks of {@link CHUNK} slots; stale ones
+   * stay until the tick fires. Chunks come from the queue's pool and go back to it once the
+   * bucket is fired or spread: arming allocates nothing in the steady state, and a bucket
+   * that holds more than before takes another chunk instead of growing an array (a grown
+   * array is a new one, and a large one is promoted whole at the next scavenge).
    */
-  entries: Entries;
+  readonly chunks: Entries[] = [];
   length = 0;
-  /** Index of the next entry to fire (a bucket may be fired in several slices). */
+  /** Slot of the next entry to fire (a bucket may be fired in several slices). */
   next = 0;
   /**
    * A near bucket filled by spreading a coarse one: that coarse bucket. Timers whose entries
@@ -72,11 +75,13 @@ export class TimerBucket {
   origin: TimerBucket | null = null;
   /** A spread coarse bucket: near buckets spread from it that are not done yet. */
   spreadLeft = 0;
+  /** The last chunk, and the slots of it in use. */
+  #tail: Entries | null = null;
+  #tailLength = CHUNK;
   readonly #queue: TimerQueue;
-  constructor(tick: number, queue: TimerQueue, entries: Entries) {
+  constructor(tick: number, queue: TimerQueue) {
     this.tick = tick;
     this.#queue = queue;
-    this.entries = entries;
   }
   get queue(): TimerQueue {
     return this.#queue;
@@ -84,10 +89,49 @@ export class TimerBucket {
 
   /** Append a (timer, generation) entry (a near bucket's shape). */
   append(timer: Timer, gen: number): void {
-    const n = this.length;
-    this.entries[n] = timer;
-    this.entries[n + 1] = gen;
-    this.length = n + 2;
+    let n = this.#tailLength;
+    let tail = this.#tail;
+    if (n === CHUNK || tail === null) {
+      tail = this.#grow();
+      n = 0;
+    }
+    tail[n] = timer;
+    tail[n + 1] = gen;
+    this.#tailLength = n + 2;
+    this.length += 2;
+  }
+
+  /** Append a (timer, generation, tick) entry (a coarse bucket's shape). */
+  append3(timer: Timer, gen: number, tick: number): void {
+    let n = this.#tailLength;
+    let tail = this.#tail;
+    if (n === CHUNK || tail === null) {
+      tail = this.#grow();
+      n = 0;
+    }
+    tail[n] = timer;
+    tail[n + 1] = gen;
+    tail[n + 2] = tick;
+    this.#tailLength = n + 3;
+    this.length += 3;
+  }
+
+  /** Give the chunks back to the queue's pool and forget the entries (they hold no timer). */
+  clear(): void {
+    const chunks = this.chunks;
+    for (let i = 0; i < chunks.length; i++) this.#queue.giveChunk(chunks[i]);
+    chunks.length = 0;
+    this.#tail = null;
+    this.#tailLength = CHUNK;
+    this.length = 0;
+    this.next = 0;
+  }
+
+  #grow(): Entries {
+    const chunk = this.#queue.takeChunk();
+    this.chunks.push(chunk);
+    this.#tail = chunk;
+    return chunk;
   }
 }
 
@@ -142,7 +186,9 @@ export class TimerQueue {
   #spreadEnd = -Infinity;
   #size = 0;
   /** The bucket of timers armed for `Infinity`: never popped, holds no entries. */
-  readonly #never = new TimerBucket(Infinity, this, NO_ENTRIES);
+  readonly #never = new TimerBucket(Infinity, this);
+  /** Chunks of entries no bucket uses now, shared by both levels. */
+  readonly #chunks: Entries[] = [];
 
   constructor(tickMs: number) {
     this.tickMs = tickMs;
@@ -205,21 +251,27 @@ export class TimerQueue {
    * null when the bucket is done. Stale entries are skipped.
    */
   takeNext(bucket: TimerBucket): Timer | null {
-    const entries = bucket.entries;
+    const chunks = bucket.chunks;
     const end = bucket.length;
     let i = bucket.next;
     const origin = bucket.origin;
     while (i < end) {
-      const timer = entries[i] as Timer;
-      const gen = entries[i + 1] as number;
-      entries[i] = undefined; // the pool must not keep timers alive
-      i += 2;
-      const at = timer.bucket;
-      if ((at === bucket || (at === origin && at !== null)) && timer.gen === gen) {
-        bucket.next = i;
-        timer.bucket = null;
-        this.#size--;
-        return timer;
+      const c = (i / CHUNK) | 0;
+      const chunk = chunks[c];
+      const base = c * CHUNK;
+      const stop = Math.min(end, base + CHUNK);
+      for (; i < stop; i += 2) {
+        const at = i - base;
+        const timer = chunk[at] as Timer;
+        const gen = chunk[at + 1] as number;
+        chunk[at] = undefined; // the pool must not keep timers alive
+        const b = timer.bucket;
+        if ((b === bucket || (b === origin && b !== null)) && timer.gen === gen) {
+          bucket.next = i + 2;
+          timer.bucket = null;
+          this.#size--;
+          return timer;
+        }
       }
     }
     bucket.next = i;
@@ -255,12 +307,17 @@ export class TimerQueue {
     }
     const b = this.#coarse.get(Math.floor(tick / SPAN) * SPAN);
     timer.bucket = b;
-    const entries = b.entries;
-    const n = b.length;
-    entries[n] = timer;
-    entries[n + 1] = gen;
-    entries[n + 2] = tick;
-    b.length = n + 3;
+    b.append3(timer, gen, tick);
+  }
+
+  /** @internal A chunk of entries for a bucket, from the pool. */
+  takeChunk(): Entries {
+    return this.#chunks.pop() ?? new Array<Timer | number | undefined>(CHUNK);
+  }
+
+  /** @internal A chunk a bucket no longer uses (it holds no timer). */
+  giveChunk(chunk: Entries): void {
+    this.#chunks.push(chunk);
   }
 
   /**
@@ -270,23 +327,24 @@ export class TimerQueue {
   #spread(): void {
     const coarse = this.#coarse.pop();
     this.#spreadEnd = coarse.tick + SPAN;
-    const entries = coarse.entries;
+    const chunks = coarse.chunks;
     let last: TimerBucket | null = null;
-    for (let i = 0, end = coarse.length; i < end; i += 3) {
-      const tick = entries[i + 2] as number;
-      if (last === null || last.tick !== tick) {
-        last = this.#near.get(tick);
-        if (last.origin !== coarse) {
-          last.origin = coarse;
-          coarse.spreadLeft++;
+    for (let c = 0, left = coarse.length; left > 0; c++, left -= CHUNK) {
+      const chunk = chunks[c];
+      for (let i = 0, end = Math.min(left, CHUNK); i < end; i += 3) {
+        const tick = chunk[i + 2] as number;
+        if (last === null || last.tick !== tick) {
+          last = this.#near.get(tick);
+          if (last.origin !== coarse) {
+            last.origin = coarse;
+            coarse.spreadLeft++;
+          }
         }
+        last.append(chunk[i] as Timer, chunk[i + 1] as number);
+        chunk[i] = undefined; // the pool must not keep timers alive
       }
-      last.append(entries[i] as Timer, entries[i + 1] as number);
-      entries[i] = undefined; // the pool must not keep timers alive
     }
-    coarse.length = 0;
-    coarse.entries = NO_ENTRIES;
-    this.#coarse.recycle(entries);
+    coarse.clear();
     if (coarse.spreadLeft === 0) this.#coarse.release(coarse); // held no timer
   }
 }
@@ -294,15 +352,13 @@ export class TimerQueue {
 /**
  * One level of buckets: a min-heap of their keys (ticks, or spans' first ticks), the buckets
  * by key with a direct-mapped cache in front of the Map (an arm is an array index, mostly),
- * a pool of entry arrays (the two levels' arrays differ in size, so each has its own) and a
- * pool of done buckets.
+ * and a pool of done buckets.
  */
 class Level {
   readonly #queue: TimerQueue;
   readonly #heap: number[] = [];
   readonly #buckets = new Map<number, TimerBucket>();
   readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
-  readonly #pool: Entries[] = [];
   readonly #free: TimerBucket[] = [];
 
   constructor(queue: TimerQueue) {
@@ -325,14 +381,9 @@ class Level {
     if (b === undefined || b.tick !== key) {
       b = this.#buckets.get(key);
       if (b === undefined) {
-        const entries = this.#pool.pop() ?? [];
         b = this.#free.pop();
-        if (b === undefined) {
-          b = new TimerBucket(key, this.#queue, entries);
-        } else {
-          b.tick = key;
-          b.entries = entries;
-        }
+        if (b === undefined) b = new TimerBucket(key, this.#queue);
+        else b.tick = key;
         this.#buckets.set(key, b);
         heapPush(this.#heap, key);
       }
@@ -351,22 +402,12 @@ class Level {
     return b;
   }
 
-  /** Keep a done bucket's entry array for the next bucket of this level. */
-  recycle(entries: Entries): void {
-    if (entries.length > 0) this.#pool.push(entries);
-  }
-
   /**
-   * Take back a popped bucket that nothing names any more (its entry array goes to the pool)
-   * for a later key of this level.
+   * Take back a popped bucket that nothing names any more (its chunks go to the queue's
+   * pool) for a later key of this level.
    */
   release(b: TimerBucket): void {
-    if (b.entries !== NO_ENTRIES) {
-      this.recycle(b.entries);
-      b.entries = NO_ENTRIES;
-    }
-    b.length = 0;
-    b.next = 0;
+    b.clear();
     b.origin = null;
     b.spreadLeft = 0;
     this.#free.push(b);

@@ -144,6 +144,43 @@ describe('TimerQueue', () => {
     expect(q.size).toBe(timers.length);
   });
 
+  it('a bucket of many thousand entries (several chunks) fires in arm order, stale ones never', () => {
+    const q = new TimerQueue(1);
+    const n = 20_000;
+    const timers = Array.from({ length: n }, () => new Timer(() => {}));
+    const ids = new Map(timers.map((t, i) => [t, i]));
+    const far = SPAN * 3 + 7; // coarse first, spread into one near bucket
+    for (const t of timers) q.arm(t, far);
+    for (let i = 0; i < n; i += 3) q.arm(timers[i], far); // re-armed: to the end, old entry stale
+    for (let i = 1; i < n; i += 7) timers[i].cancel();
+    const want = [
+      ...timers.map((_, i) => i).filter((i) => i % 3 !== 0 && i % 7 !== 1),
+      ...timers.map((_, i) => i).filter((i) => i % 3 === 0 && i % 7 !== 1),
+    ];
+    expect(q.peekTick()).toBe(far);
+    const bucket = q.popBucket();
+    const got: number[] = [];
+    let again: Timer | null = null;
+    for (let t = q.takeNext(bucket); t !== null; t = q.takeNext(bucket)) {
+      got.push(ids.get(t)!);
+      if (got.length === 5_000) q.arm((again = t), far + 1); // fired, armed again: next tick
+    }
+    expect(got).toEqual(want);
+    expect(q.peekTick()).toBe(far + 1);
+    expect(q.size).toBe(1);
+    // and a near bucket filled directly (its tick is near now)
+    const others = timers.filter((t) => t !== again);
+    for (const t of others) q.arm(t, far + 2);
+    const next = q.popBucket();
+    expect(q.takeNext(next)).toBe(again);
+    expect(q.takeNext(next)).toBeNull();
+    const near = q.popBucket();
+    const fired: Timer[] = [];
+    for (let t = q.takeNext(near); t !== null; t = q.takeNext(near)) fired.push(t);
+    expect(fired).toEqual(others);
+    expect(q.size).toBe(0);
+  });
+
   it('keeps nothing for a timer armed for Infinity, and cancels it', () => {
     const q = new TimerQueue(1);
     const t = new Timer(() => {});
