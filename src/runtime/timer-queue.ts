@@ -89,31 +89,19 @@ export class TimerBucket {
 
   /** Append a (timer, generation) entry (a near bucket's shape). */
   append(timer: Timer, gen: number): void {
-    let n = this.#tailLength;
-    let tail = this.#tail;
-    if (n === CHUNK || tail === null) {
-      tail = this.#grow();
-      n = 0;
-    }
+    const n = this.#reserve(2);
+    const tail = this.#tail!;
     tail[n] = timer;
     tail[n + 1] = gen;
-    this.#tailLength = n + 2;
-    this.length += 2;
   }
 
   /** Append a (timer, generation, tick) entry (a coarse bucket's shape). */
   append3(timer: Timer, gen: number, tick: number): void {
-    let n = this.#tailLength;
-    let tail = this.#tail;
-    if (n === CHUNK || tail === null) {
-      tail = this.#grow();
-      n = 0;
-    }
+    const n = this.#reserve(3);
+    const tail = this.#tail!;
     tail[n] = timer;
     tail[n + 1] = gen;
     tail[n + 2] = tick;
-    this.#tailLength = n + 3;
-    this.length += 3;
   }
 
   /** Give the chunks back to the queue's pool and forget the entries (they hold no timer). */
@@ -127,11 +115,18 @@ export class TimerBucket {
     this.next = 0;
   }
 
-  #grow(): Entries {
-    const chunk = this.#queue.takeChunk();
-    this.chunks.push(chunk);
-    this.#tail = chunk;
-    return chunk;
+  /** Room for `slots` more in the last chunk (a new one when it is full): where they start. */
+  #reserve(slots: number): number {
+    let n = this.#tailLength;
+    if (n === CHUNK || this.#tail === null) {
+      const chunk = this.#queue.takeChunk();
+      this.chunks.push(chunk);
+      this.#tail = chunk;
+      n = 0;
+    }
+    this.#tailLength = n + slots;
+    this.length += slots;
+    return n;
   }
 }
 
