@@ -178,6 +178,45 @@ describe('sharded fireflies on worker threads', () => {
     expect(performance.now() - t0).toBeLessThan(1_000);
   }, 30_000);
 
+  it('a limit cleared while a round waits at the gate lets that round go on at once [SLIM-3]', async () => {
+    // 200x200 takes about 80 steps a simulated ms: at 100 steps a second a round holds its
+    // steps at the gate for most of a second, so a clear seen only at the next round would
+    // leave the run that far behind its pace
+    const constraints = new ConstraintSet();
+    let atClear = Number.NaN;
+    let afterClear = Number.NaN;
+    const s = await runFireflies({
+      width: 200,
+      height: 200,
+      ...MODEL,
+      durationMs: 2_500,
+      clock: 'real',
+      speed: 1,
+      workers: 2,
+      constraints,
+      visualize: false,
+      out: sink(),
+      isTTY: false,
+      signal: new AbortController().signal,
+      observers: [
+        {
+          started: (c) => {
+            setTimeout(() => constraints.set({ scope: 'global', kind: 'rate', perSec: 100 }), 300);
+            setTimeout(() => {
+              atClear = c.now();
+              constraints.clear('global', 'rate');
+              setTimeout(() => (afterClear = c.now()), 500);
+            }, 1_300);
+          },
+        },
+      ],
+    });
+    constraints.close();
+    // on its way soon after the clear (before the fix: 0 ms of simulated time in that 0.5 s)
+    expect(afterClear - atClear).toBeGreaterThan(250);
+    expect(s.pace!.limitedMs).toBeGreaterThan(500);
+  }, 30_000);
+
   it('real clock: a rate limit slows the run like a pause, with no burst after it and no blame on the machine [SLIM-3] [PACE-3]', async () => {
     const constraints = new ConstraintSet();
     const during: number[] = []; // behindMs read while the limit holds

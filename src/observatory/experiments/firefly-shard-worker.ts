@@ -66,6 +66,8 @@ export type ShardMessage =
 /** Wall ms a worker spins at the barrier before it sleeps in `Atomics.wait`. */
 const SPIN_MS = 0.05;
 const WAIT_MS = 50;
+/** Wall ms between looks for a change of the step limits while one is in force [SLIM-3]. */
+const LIMIT_POLL_MS = 10;
 
 async function main(data: ShardWorkerData): Promise<void> {
   const port = parentPort!;
@@ -177,6 +179,7 @@ async function main(data: ShardWorkerData): Promise<void> {
   let reachedFor = Number.NaN;
   let roundStart = performance.now();
   let limitSeq = 0;
+  let limitWatch: NodeJS.Timeout | undefined;
   for (;;) {
     if (stopped()) break;
     if (data.failAfterRounds !== undefined && k >= data.failAfterRounds) {
@@ -258,10 +261,25 @@ async function main(data: ShardWorkerData): Promise<void> {
   }
   return finish();
 
-  /** This shard's share of the run's step limits, from the next step on [SLIM-1]. */
+  /**
+   * This shard's share of the run's step limits, from the next step on [SLIM-1]. While a limit
+   * is in force a change is also looked for every {@link LIMIT_POLL_MS} during a round, so a
+   * cleared or raised limit lets the steps waiting at the gate go on at once rather than at
+   * the old rate until the round ends [SLIM-3].
+   */
   function applyLimits(): void {
     limitSeq = Atomics.load(ctl, CTL.LIMIT_SEQ);
-    applyStepLimitShare(constraints!, readStepLimits(ctl, flt), W, me);
+    const limits = readStepLimits(ctl, flt);
+    applyStepLimitShare(constraints!, limits, W, me);
+    const limited = limits.concurrency !== undefined || limits.perSec !== undefined;
+    if (limited && limitWatch === undefined) {
+      limitWatch = setInterval(() => {
+        if (Atomics.load(ctl, CTL.LIMIT_SEQ) !== limitSeq) applyLimits();
+      }, LIMIT_POLL_MS);
+    } else if (!limited && limitWatch !== undefined) {
+      clearInterval(limitWatch);
+      limitWatch = undefined;
+    }
   }
 
   /** Real clock: wait until the pacing target reaches tick `t`; false once stopped. */
@@ -280,6 +298,7 @@ async function main(data: ShardWorkerData): Promise<void> {
   }
 
   async function finish(): Promise<void> {
+    clearInterval(limitWatch);
     writeCounters();
     await exp.stop();
     constraints?.close();
