@@ -18,6 +18,30 @@ const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 
 const MODEL = { periodMs: 500, nudgeMs: 25, jitterMs: 20, seed: 11 } as const;
 
+/** A real-clock run at x1 on two workers under `constraints`; `started` as an observer's. */
+function limitedRun(
+  side: number,
+  durationMs: number,
+  constraints: ConstraintSet,
+  started: NonNullable<NonNullable<FireflyRunOptions['observers']>[number]['started']>,
+): ReturnType<typeof runFireflies> {
+  return runFireflies({
+    width: side,
+    height: side,
+    ...MODEL,
+    durationMs,
+    clock: 'real',
+    speed: 1,
+    workers: 2,
+    constraints,
+    visualize: false,
+    out: sink(),
+    isTTY: false,
+    signal: new AbortController().signal,
+    observers: [{ started }],
+  });
+}
+
 /** Every (t, agent) flash of a run, sorted (the order within a tick is not the model's). */
 async function flashLog(
   workers: number,
@@ -185,31 +209,13 @@ describe('sharded fireflies on worker threads', () => {
     const constraints = new ConstraintSet();
     let atClear = Number.NaN;
     let afterClear = Number.NaN;
-    const s = await runFireflies({
-      width: 200,
-      height: 200,
-      ...MODEL,
-      durationMs: 2_500,
-      clock: 'real',
-      speed: 1,
-      workers: 2,
-      constraints,
-      visualize: false,
-      out: sink(),
-      isTTY: false,
-      signal: new AbortController().signal,
-      observers: [
-        {
-          started: (c) => {
-            setTimeout(() => constraints.set({ scope: 'global', kind: 'rate', perSec: 100 }), 300);
-            setTimeout(() => {
-              atClear = c.now();
-              constraints.clear('global', 'rate');
-              setTimeout(() => (afterClear = c.now()), 500);
-            }, 1_300);
-          },
-        },
-      ],
+    const s = await limitedRun(200, 2_500, constraints, (c) => {
+      setTimeout(() => constraints.set({ scope: 'global', kind: 'rate', perSec: 100 }), 300);
+      setTimeout(() => {
+        atClear = c.now();
+        constraints.clear('global', 'rate');
+        setTimeout(() => (afterClear = c.now()), 500);
+      }, 1_300);
     });
     constraints.close();
     // on its way soon after the clear (before the fix: 0 ms of simulated time in that 0.5 s)
@@ -222,44 +228,26 @@ describe('sharded fireflies on worker threads', () => {
     const during: number[] = []; // behindMs read while the limit holds
     const after: Array<[number, number]> = []; // [wall ms, simulated ms] since the clear
     let limitedSim = Number.NaN;
-    const s = await runFireflies({
-      width: 12,
-      height: 12,
-      ...MODEL,
-      durationMs: 2_200,
-      clock: 'real',
-      speed: 1,
-      workers: 2,
-      constraints,
-      visualize: false,
-      out: sink(),
-      isTTY: false,
-      signal: new AbortController().signal,
-      observers: [
-        {
-          started: (c) => {
-            let setAt = 0;
-            let watch: NodeJS.Timeout | undefined;
-            setTimeout(() => {
-              setAt = c.now();
-              // about 290 steps a simulated second in all: 40/s holds the lock-step to a crawl
-              constraints.set({ scope: 'global', kind: 'rate', perSec: 40 });
-              watch = setInterval(() => during.push(c.status().behindMs ?? 0), 100);
-            }, 300);
-            setTimeout(() => {
-              clearInterval(watch);
-              limitedSim = c.now() - setAt;
-              constraints.clear('global', 'rate');
-              const wall0 = performance.now();
-              const sim0 = c.now();
-              const follow = setInterval(() => {
-                after.push([performance.now() - wall0, c.now() - sim0]);
-                if (performance.now() - wall0 > 1_500) clearInterval(follow);
-              }, 50);
-            }, 1_900);
-          },
-        },
-      ],
+    const s = await limitedRun(12, 2_200, constraints, (c) => {
+      let setAt = 0;
+      let watch: NodeJS.Timeout | undefined;
+      setTimeout(() => {
+        setAt = c.now();
+        // about 290 steps a simulated second in all: 40/s holds the lock-step to a crawl
+        constraints.set({ scope: 'global', kind: 'rate', perSec: 40 });
+        watch = setInterval(() => during.push(c.status().behindMs ?? 0), 100);
+      }, 300);
+      setTimeout(() => {
+        clearInterval(watch);
+        limitedSim = c.now() - setAt;
+        constraints.clear('global', 'rate');
+        const wall0 = performance.now();
+        const sim0 = c.now();
+        const follow = setInterval(() => {
+          after.push([performance.now() - wall0, c.now() - sim0]);
+          if (performance.now() - wall0 > 1_500) clearInterval(follow);
+        }, 50);
+      }, 1_900);
     });
     constraints.close();
     // the limit did hold the run back: 1.6 s of wall, far less simulated time
