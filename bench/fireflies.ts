@@ -9,7 +9,10 @@
  *
  * `--workers 1,2,4` runs the runtime path with the grid cut into that many worker threads
  * (ShardedFireflies, lock-step, live border links) and adds, per row, the share of the
- * shards' round time spent waiting in the barrier (synchronisation plus imbalance).
+ * shards' round time spent waiting in the barrier (synchronisation plus imbalance), and from a
+ * trace of every round after the warm-up where that time went: a shard's work per round, the
+ * slowest shard's work minus the fastest's (imbalance), the wait of the last shard to arrive
+ * (the barrier's own cost) and the share of all waiting in the 1% slowest rounds.
  *
  * `--repeat N` runs every row N times, runtime and kernel alternating, and prints the median
  * with the range and the median of the paired runtime/kernel ratios (each pair ran back to
@@ -26,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { FireflyExperiment } from '../src/observatory/experiments/firefly-experiment.js';
 import { FireflyKernel } from '../src/observatory/experiments/firefly-kernel.js';
 import { ShardedFireflies } from '../src/observatory/experiments/firefly-shards.js';
+import type { RoundBreakdown } from '../src/observatory/experiments/firefly-shards.js';
 import { resolveModelParams } from '../src/observatory/model/firefly-params.js';
 import { TorusTopology } from '../src/observatory/model/topology.js';
 import { SeededRng } from '../src/runtime/rng.js';
@@ -98,6 +102,8 @@ interface Row {
   rssMB: number;
   /** Share of the shards' round time spent in the barrier (sharded rows only). */
   barrierShare?: number;
+  /** Where the barrier time went, rounds after the warm-up (sharded rows only). */
+  rounds?: RoundBreakdown;
 }
 
 async function runtimeRow(side: number, workers: number): Promise<Row> {
@@ -107,7 +113,12 @@ async function runtimeRow(side: number, workers: number): Promise<Row> {
   const exp =
     workers === 1
       ? new FireflyExperiment({ ...options, publishFlashes: true })
-      : new ShardedFireflies({ ...options, workers, publishFlashes: true });
+      : new ShardedFireflies({
+          ...options,
+          workers,
+          publishFlashes: true,
+          traceRounds: Math.ceil((warmupS + simS) * 1000) + 16, // at most a round a tick
+        });
   await exp.start();
   const setupMs = performance.now() - t0;
   await exp.runUntil(warmupS * 1000);
@@ -118,10 +129,16 @@ async function runtimeRow(side: number, workers: number): Promise<Row> {
   const flashes = exp.stats().flashes - f0;
   const { heapUsed, rss } = process.memoryUsage();
   const barrierShare = exp instanceof ShardedFireflies ? exp.barrierShare : undefined;
+  const rounds = exp instanceof ShardedFireflies ? exp.roundBreakdown(warmupS * 1000) : null;
   await exp.stop();
   if (exp.stats().failedAgents > 0) throw new Error('agents failed');
   const r = row('runtime', side, setupMs, wall, flashes, heapUsed / 2 ** 20, rss / 2 ** 20);
-  return { ...r, workers, ...(barrierShare !== undefined && { barrierShare }) };
+  return {
+    ...r,
+    workers,
+    ...(barrierShare !== undefined && { barrierShare }),
+    ...(rounds !== null && { rounds }),
+  };
 }
 
 function kernelRow(side: number): Row {
@@ -229,6 +246,8 @@ interface Summary {
   rssMB: number;
   /** Median share of round time in the barrier (sharded rows). */
   barrierShare?: number;
+  /** Medians of the round breakdowns (sharded rows). */
+  rounds?: Omit<RoundBreakdown, 'rounds'>;
   /** Median paired ratio to the 1-worker runtime row of the same size (when both ran). */
   speedup?: number;
 }
@@ -242,6 +261,8 @@ for (const side of sides) {
     const rs = pick(path, workers, agents);
     const speeds = rs.map((r) => r.simPerWall);
     const shares = rs.flatMap((r) => (r.barrierShare === undefined ? [] : [r.barrierShare]));
+    const traced = rs.flatMap((r) => (r.rounds === undefined ? [] : [r.rounds]));
+    const med = (k: keyof RoundBreakdown): number => medianOf(traced.map((b) => b[k]));
     const single = pick('runtime', 1, agents);
     const paired = path === 'runtime' && workers > 1 && single.length === rs.length;
     summary.push({
@@ -258,6 +279,14 @@ for (const side of sides) {
       heapMB: Math.max(...rs.map((r) => r.heapMB)),
       rssMB: Math.max(...rs.map((r) => r.rssMB)),
       ...(shares.length > 0 && { barrierShare: medianOf(shares) }),
+      ...(traced.length > 0 && {
+        rounds: {
+          workMs: med('workMs'),
+          imbalanceMs: med('imbalanceMs'),
+          syncMs: med('syncMs'),
+          slowestShare: med('slowestShare'),
+        },
+      }),
       ...(paired && {
         speedup: medianOf(rs.map((r, i) => r.simPerWall / single[i].simPerWall)),
       }),
@@ -314,6 +343,21 @@ if (values.json) {
         `${r.heapMB.toFixed(0).padStart(8)} ${r.rssMB.toFixed(0).padStart(7)} ` +
         `${((r.rssMB * 2 ** 20) / r.agents).toFixed(0).padStart(12)}`,
     );
+  }
+  const traced = summary.filter((r) => r.rounds !== undefined);
+  if (traced.length > 0) {
+    console.log(
+      '\nwhere the barrier time went (medians; wall ms per round, rounds after the warm-up):\n' +
+        'workers     agents  work/shard  imbalance  last arrival waits  waiting in slowest 1%',
+    );
+    for (const r of traced) {
+      const b = r.rounds!;
+      console.log(
+        `${String(r.workers).padStart(7)} ${String(r.agents).padStart(10)} ` +
+          `${b.workMs.toFixed(3).padStart(11)} ${b.imbalanceMs.toFixed(3).padStart(10)} ` +
+          `${b.syncMs.toFixed(3).padStart(19)} ${`${(100 * b.slowestShare).toFixed(1)}%`.padStart(22)}`,
+      );
+    }
   }
   for (const q of ratios) {
     console.log(

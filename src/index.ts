@@ -191,8 +191,11 @@ export type {
   FireflyRunOptions,
   FireflyRunSummary,
 } from './observatory/experiments/firefly-run.js';
-export { ShardedFireflies } from './observatory/experiments/firefly-shards.js';
-export type { ShardedFirefliesOptions } from './observatory/experiments/firefly-shards.js';
+export { ShardedFireflies, roundBreakdown } from './observatory/experiments/firefly-shards.js';
+export type {
+  ShardedFirefliesOptions,
+  RoundBreakdown,
+} from './observatory/experiments/firefly-shards.js';
 
 // Reports: a metrics log read back, plotted and analysed (docs/plots.md).
 export { parseMetricsLog } from './observatory/report/metrics-log.js';

@@ -21,10 +21,10 @@ export {
 } from './experiments/firefly-experiment.js';
 export type { FireflyExperimentOptions, FireflyStats } from './experiments/firefly-experiment.js';
 export { runFireflies, nextSpeed } from './experiments/firefly-run.js';
-export { ShardedFireflies } from './experiments/firefly-shards.js';
+export { ShardedFireflies, roundBreakdown } from './experiments/firefly-shards.js';
 export { stepLimitsOf } from './experiments/shard-plan.js';
 export type { StepLimits } from './experiments/shard-plan.js';
-export type { ShardedFirefliesOptions } from './experiments/firefly-shards.js';
+export type { ShardedFirefliesOptions, RoundBreakdown } from './experiments/firefly-shards.js';
 export { MqttShardCoordinator } from './experiments/mqtt-shard-coordinator.js';
 export type { MqttShardCoordinatorOptions } from './experiments/mqtt-shard-coordinator.js';
 export { runMqttShard } from './experiments/mqtt-shard.js';

@@ -8,7 +8,10 @@ import { Writable } from 'node:stream';
 import { LocalBroker, LocalBus } from '../../src/messaging/index.js';
 import { runFireflies } from '../../src/observatory/experiments/firefly-run.js';
 import type { FireflyRunOptions } from '../../src/observatory/experiments/firefly-run.js';
-import { ShardedFireflies } from '../../src/observatory/experiments/firefly-shards.js';
+import {
+  ShardedFireflies,
+  roundBreakdown,
+} from '../../src/observatory/experiments/firefly-shards.js';
 import { ShardFailedError } from '../../src/errors.js';
 import { ConstraintSet } from '../../src/runtime/index.js';
 import { TorusTopology } from '../../src/observatory/model/topology.js';
@@ -184,6 +187,58 @@ describe('sharded fireflies on worker threads', () => {
     expect((error as Error).message).toMatch(/shard 1 failed: injected failure after 300 rounds/);
     expect(performance.now() - started).toBeLessThan(20_000);
   }, 30_000);
+
+  it('trace every round of every shard when asked: work, imbalance, the barrier itself', async () => {
+    const exp = new ShardedFireflies({
+      width: 40,
+      height: 40,
+      ...MODEL,
+      clock: 'virtual',
+      workers: 2,
+      traceRounds: 100_000,
+    });
+    expect(new ShardedFireflies({ width: 4, height: 4, workers: 2 }).roundBreakdown()).toBeNull();
+    await exp.start();
+    await exp.runUntil(2_000);
+    const b = exp.roundBreakdown(1_000)!;
+    const all = exp.roundBreakdown()!;
+    await exp.stop();
+    // a round per visited tick: most of the 1,000 ticks of the second simulated second
+    expect(b.rounds).toBeGreaterThan(500);
+    expect(b.rounds).toBeLessThanOrEqual(1_001);
+    expect(all.rounds).toBeGreaterThan(b.rounds);
+    expect(b.workMs).toBeGreaterThan(0);
+    expect(b.imbalanceMs).toBeGreaterThanOrEqual(0);
+    expect(b.syncMs).toBeGreaterThanOrEqual(0);
+    expect(b.slowestShare).toBeGreaterThanOrEqual(0);
+    expect(b.slowestShare).toBeLessThanOrEqual(1);
+  });
+
+  it('break a round trace down: mean work, imbalance, the wait of the last to arrive, the slowest 1%', () => {
+    // two shards, 100 rounds from tick 0: shard 0 works 1 ms, shard 1 works 2 ms and 50 ms in
+    // the last round; the faster one waits the difference, the slower 0.01 ms
+    const trace = (work: (r: number) => number, wait: (r: number) => number): Float64Array => {
+      const t = new Float64Array(1 + 3 * 100);
+      t[0] = 100;
+      for (let r = 0; r < 100; r++) t.set([r, work(r), wait(r)], 1 + 3 * r);
+      return t;
+    };
+    const slow = (r: number): number => (r === 99 ? 50 : 2);
+    const a = trace(
+      () => 1,
+      (r) => slow(r) - 1 + 0.01,
+    );
+    const b = trace(slow, () => 0.01);
+    const d = roundBreakdown([a, b]);
+    expect(d.rounds).toBe(100);
+    expect(d.workMs).toBeCloseTo((100 + 99 * 2 + 50) / 200, 9);
+    expect(d.imbalanceMs).toBeCloseTo((99 * 1 + 49) / 100, 9);
+    expect(d.syncMs).toBeCloseTo(0.01, 9);
+    // the last round's wait (49.01 + 0.01) of all waiting
+    expect(d.slowestShare).toBeCloseTo(49.02 / (99 * 1.02 + 49.02), 9);
+    expect(roundBreakdown([a, b], 50).rounds).toBe(50);
+    expect(roundBreakdown([a, b], 1_000).rounds).toBe(0);
+  });
 
   it('stop every worker in under a second', async () => {
     const exp = new ShardedFireflies({

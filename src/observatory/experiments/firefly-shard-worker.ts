@@ -54,6 +54,8 @@ export interface ShardWorkerData {
   failAfterRounds?: number;
   /** The run takes step limits from a control plane: this shard's share goes through a gate [SLIM-1]. */
   controlled?: boolean;
+  /** Where to record each round: a count, then (tick, work ms, wait ms) a round. */
+  trace?: SharedArrayBuffer;
 }
 
 /** Messages to the main thread. */
@@ -179,6 +181,8 @@ async function main(data: ShardWorkerData): Promise<void> {
   let reachedFor = Number.NaN;
   let roundStart = performance.now();
   let limitSeq = 0;
+  const trace = data.trace === undefined ? null : new Float64Array(data.trace);
+  const traceCap = trace === null ? 0 : (trace.length - 1) / 3;
   let limitWatch: NodeJS.Timeout | undefined;
   for (;;) {
     if (stopped()) break;
@@ -245,6 +249,13 @@ async function main(data: ShardWorkerData): Promise<void> {
     const after = performance.now();
     barrierMs += after - atBarrier;
     roundsMs += after - roundStart;
+    if (trace !== null && trace[0] < traceCap) {
+      const at = 1 + 3 * trace[0];
+      trace[at] = t;
+      trace[at + 1] = atBarrier - roundStart;
+      trace[at + 2] = after - atBarrier;
+      trace[0]++;
+    }
     roundStart = after;
     if (me === 0) {
       flt[FLT.TICK] = t;

@@ -72,6 +72,82 @@ export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
   sampleEveryMs?: number;
   /** Tests: shard `shard` throws after `rounds` rounds. */
   failShard?: { shard: number; rounds: number };
+  /**
+   * Record every shard's work and barrier wait for each of the first this many rounds (24
+   * bytes a round a shard), for {@link ShardedFireflies.roundBreakdown}. Default 0: none.
+   */
+  traceRounds?: number;
+}
+
+/** Where the lock-step's barrier time went, from a round trace (all times wall ms). */
+export interface RoundBreakdown {
+  /** Rounds counted. */
+  rounds: number;
+  /** A shard's work in a round (its tick and border exchange), mean over shards and rounds. */
+  workMs: number;
+  /** The slowest shard's work minus the fastest one's, mean over rounds: what waiting buys. */
+  imbalanceMs: number;
+  /**
+   * The wait of the last shard to arrive, median over rounds: what the barrier itself costs
+   * (a spin or a futex wake-up), apart from imbalance.
+   */
+  syncMs: number;
+  /** The share of all waiting that falls in the 1% of rounds with the slowest shard work. */
+  slowestShare: number;
+}
+
+/**
+ * The breakdown of round traces (per shard: a count, then (tick, work ms, wait ms) per round,
+ * the rounds of every shard in the same order), rounds at or after tick `fromMs` only.
+ *
+ * @example
+ * ```ts
+ * roundBreakdown([traceOf0, traceOf1], 2000); // { rounds: 3001, workMs: 1.3, ... }
+ * ```
+ */
+export function roundBreakdown(traces: readonly Float64Array[], fromMs = 0): RoundBreakdown {
+  const n = Math.min(...traces.map((t) => t[0]));
+  let rounds = 0;
+  let work = 0;
+  let imbalance = 0;
+  let waitAll = 0;
+  const syncs: number[] = [];
+  const slowest: Array<[number, number]> = []; // [max work, the round's waiting]
+  for (let r = 0; r < n; r++) {
+    if (traces[0][1 + 3 * r] < fromMs) continue;
+    let max = -Infinity;
+    let min = Infinity;
+    let minWait = Infinity;
+    let wait = 0;
+    for (const t of traces) {
+      const w = t[2 + 3 * r];
+      const v = t[3 + 3 * r];
+      work += w;
+      wait += v;
+      if (w > max) max = w;
+      if (w < min) min = w;
+      if (v < minWait) minWait = v;
+    }
+    rounds++;
+    imbalance += max - min;
+    waitAll += wait;
+    syncs.push(minWait);
+    slowest.push([max, wait]);
+  }
+  if (rounds === 0) {
+    return { rounds: 0, workMs: 0, imbalanceMs: 0, syncMs: 0, slowestShare: 0 };
+  }
+  syncs.sort((a, b) => a - b);
+  slowest.sort((a, b) => b[0] - a[0]);
+  let slowWait = 0;
+  for (let i = 0; i < Math.ceil(rounds / 100); i++) slowWait += slowest[i][1];
+  return {
+    rounds,
+    workMs: work / (rounds * traces.length),
+    imbalanceMs: imbalance / rounds,
+    syncMs: syncs[rounds >> 1],
+    slowestShare: waitAll > 0 ? slowWait / waitAll : 0,
+  };
 }
 
 interface UntilWaiter {
@@ -108,6 +184,8 @@ export class ShardedFireflies implements FireflyRunTarget {
   readonly #ctl: Int32Array;
   readonly #flt: Float64Array;
   readonly #counters: Float64Array;
+  /** Per shard, its round trace (`traceRounds`). */
+  readonly #traces: SharedArrayBuffer[] = [];
   /** One monitor per snapshot slot, each reading its slot's copy of the telemetry. */
   readonly #snapMonitors: ConvergenceMonitor[];
   readonly #sampleEveryMs: number;
@@ -205,6 +283,10 @@ export class ShardedFireflies implements FireflyRunTarget {
     const publish = o.publishFlashes !== false;
     const limit = o.limit;
     const ready: Promise<void>[] = [];
+    const traceRounds = o.traceRounds ?? 0;
+    for (let i = 0; i < this.workers && traceRounds > 0; i++) {
+      this.#traces.push(new SharedArrayBuffer(8 * (1 + 3 * traceRounds)));
+    }
     for (let i = 0; i < this.workers; i++) {
       const channel = publish ? new MessageChannel() : null;
       if (channel !== null) this.#bridges.push(bridgeUplink(channel.port1, this.bus));
@@ -227,6 +309,7 @@ export class ShardedFireflies implements FireflyRunTarget {
         ...(channel !== null && { uplink: channel.port2 }),
         ...(o.failShard?.shard === i && { failAfterRounds: o.failShard.rounds }),
         ...(o.constraints !== undefined && { controlled: true }),
+        ...(this.#traces[i] !== undefined && { trace: this.#traces[i] }),
       };
       const worker = spawnShard(data, channel === null ? [] : [channel.port2]);
       this.#threads.push(worker);
@@ -496,6 +579,18 @@ export class ShardedFireflies implements FireflyRunTarget {
       total += this.#counters[i * COUNTERS_PER_SHARD + 6];
     }
     return total > 0 ? wait / total : 0;
+  }
+
+  /**
+   * Where the barrier time went in the rounds traced so far at or after simulated `fromMs`
+   * (with `traceRounds`; null without).
+   */
+  roundBreakdown(fromMs = 0): RoundBreakdown | null {
+    if (this.#traces.length === 0) return null;
+    return roundBreakdown(
+      this.#traces.map((b) => new Float64Array(b)),
+      fromMs,
+    );
   }
 
   stats(): FireflyStats {
