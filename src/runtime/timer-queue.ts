@@ -65,6 +65,7 @@ export class TimerBucket {
    * array is a new one, and a large one is promoted whole at the next scavenge).
    */
   readonly chunks: Entries[] = [];
+  /** Slots in use: every chunk is full but the last. */
   length = 0;
   /** Slot of the next entry to fire (a bucket may be fired in several slices). */
   next = 0;
@@ -75,9 +76,6 @@ export class TimerBucket {
   origin: TimerBucket | null = null;
   /** A spread coarse bucket: near buckets spread from it that are not done yet. */
   spreadLeft = 0;
-  /** The last chunk, and the slots of it in use. */
-  #tail: Entries | null = null;
-  #tailLength = CHUNK;
   readonly #queue: TimerQueue;
   constructor(tick: number, queue: TimerQueue) {
     this.tick = tick;
@@ -90,7 +88,7 @@ export class TimerBucket {
   /** Append a (timer, generation) entry (a near bucket's shape). */
   append(timer: Timer, gen: number): void {
     const n = this.#reserve(2);
-    const tail = this.#tail!;
+    const tail = this.chunks[this.chunks.length - 1];
     tail[n] = timer;
     tail[n + 1] = gen;
   }
@@ -98,7 +96,7 @@ export class TimerBucket {
   /** Append a (timer, generation, tick) entry (a coarse bucket's shape). */
   append3(timer: Timer, gen: number, tick: number): void {
     const n = this.#reserve(3);
-    const tail = this.#tail!;
+    const tail = this.chunks[this.chunks.length - 1];
     tail[n] = timer;
     tail[n + 1] = gen;
     tail[n + 2] = tick;
@@ -109,24 +107,20 @@ export class TimerBucket {
     const chunks = this.chunks;
     for (let i = 0; i < chunks.length; i++) this.#queue.giveChunk(chunks[i]);
     chunks.length = 0;
-    this.#tail = null;
-    this.#tailLength = CHUNK;
     this.length = 0;
     this.next = 0;
   }
 
-  /** Room for `slots` more in the last chunk (a new one when it is full): where they start. */
+  /**
+   * Room for `slots` more in the last chunk (a new one when it is full; CHUNK is a multiple of
+   * both entry sizes, so an entry never straddles two): where they start in it.
+   */
   #reserve(slots: number): number {
-    let n = this.#tailLength;
-    if (n === CHUNK || this.#tail === null) {
-      const chunk = this.#queue.takeChunk();
-      this.chunks.push(chunk);
-      this.#tail = chunk;
-      n = 0;
-    }
-    this.#tailLength = n + slots;
-    this.length += slots;
-    return n;
+    const length = this.length;
+    const chunks = this.chunks;
+    if (length === chunks.length * CHUNK) chunks.push(this.#queue.takeChunk());
+    this.length = length + slots;
+    return length - (chunks.length - 1) * CHUNK;
   }
 }
 
