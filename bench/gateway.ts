@@ -336,23 +336,27 @@ async function main(): Promise<void> {
     log(
       `events (sustained): ${params.eventRate}/s to ${conn.connected} clients every ${params.eventTickMs} ms for ${params.eventSeconds} s...`,
     );
+    /** The clients' view of `publish` called at the sustained rate, in its ticks. */
+    const sustainedPhase = async (
+      publish: () => void,
+    ): Promise<EventsResult & { perSec: number }> => {
+      let t0 = 0;
+      const r = await clients.call<EventsResult>(
+        {
+          op: 'expect-events',
+          count: sustainedCount,
+          timeoutMs: params.eventSeconds * 1000 + 60_000,
+        },
+        () => {
+          t0 = wall();
+          void publishPaced(sustainedCount, params.eventRate, params.eventTickMs, publish);
+        },
+      );
+      return { ...r, perSec: r.delivered / ((r.lastRecv - t0) / 1000) };
+    };
     await clients.call({ op: 'subscribe-events', batch: true });
-    let s0 = 0;
-    const sus = await clients.call<EventsResult>(
-      {
-        op: 'expect-events',
-        count: sustainedCount,
-        timeoutMs: params.eventSeconds * 1000 + 60_000,
-      },
-      () => {
-        s0 = wall();
-        void publishPaced(sustainedCount, params.eventRate, params.eventTickMs, () => {
-          gateway.publishEvent('bench', { t: wall() });
-        });
-      },
-    );
+    const sustained = await sustainedPhase(() => gateway.publishEvent('bench', { t: wall() }));
     await clients.call({ op: 'unsubscribe-events' });
-    const sustained = { ...sus, perSec: sus.delivered / ((sus.lastRecv - s0) / 1000) };
 
     log(`state: ${params.viewers} viewers for ${params.seconds} s...`);
     const state = await clients.call<{
@@ -397,7 +401,6 @@ async function main(): Promise<void> {
     log(
       `peer: sustained ${params.eventRate}/s to ${params.connections} clients every ${params.eventTickMs} ms for ${params.eventSeconds} s...`,
     );
-    let ps0 = 0;
     let peerSeq = 0;
     let tickEvents: string[] = [];
     let tickFlush: NodeJS.Immediate | null = null;
@@ -407,22 +410,11 @@ async function main(): Promise<void> {
       tickEvents = [];
       for (const ws of sockets) ws.send(frame, { binary: false });
     };
-    const ps = await clients.call<EventsResult>(
-      {
-        op: 'expect-events',
-        count: sustainedCount,
-        timeoutMs: params.eventSeconds * 1000 + 60_000,
-      },
-      () => {
-        ps0 = wall();
-        void publishPaced(sustainedCount, params.eventRate, params.eventTickMs, () => {
-          const event = { type: 'event', seq: ++peerSeq, event: 'bench', time: wall() };
-          tickEvents.push(JSON.stringify({ ...event, data: { t: event.time } }));
-          tickFlush ??= setImmediate(flushTick);
-        });
-      },
-    );
-    const peerSustained = { ...ps, perSec: ps.delivered / ((ps.lastRecv - ps0) / 1000) };
+    const peerSustained = await sustainedPhase(() => {
+      const event = { type: 'event', seq: ++peerSeq, event: 'bench', time: wall() };
+      tickEvents.push(JSON.stringify({ ...event, data: { t: event.time } }));
+      tickFlush ??= setImmediate(flushTick);
+    });
     // the peer of the control round trip: a plain ws server that parses each command and
     // answers an ack, every connection still open (the floor of a round trip here)
     for (const ws of sockets) {
