@@ -29,7 +29,7 @@ import type { FireflyModelParams } from '../model/firefly-params.js';
 import { FireflyTelemetry } from '../model/firefly-telemetry.js';
 import { CTL, FLT, COUNTERS_PER_SHARD, planBands } from './shard-plan.js';
 import type { ShardBuffers } from './shard-plan.js';
-import { wallNow, applyStepLimitShare, readStepLimits } from './shard-plan.js';
+import { wallNow, applyStepLimitShare, isLimited, readStepLimits } from './shard-plan.js';
 import { ConstraintSet } from '../../runtime/index.js';
 
 /** What the main thread hands each worker. */
@@ -282,7 +282,7 @@ async function main(data: ShardWorkerData): Promise<void> {
     limitSeq = Atomics.load(ctl, CTL.LIMIT_SEQ);
     const limits = readStepLimits(ctl, flt);
     applyStepLimitShare(constraints!, limits, W, me);
-    const limited = limits.concurrency !== undefined || limits.perSec !== undefined;
+    const limited = isLimited(limits);
     if (limited && limitWatch === undefined) {
       limitWatch = setInterval(() => {
         if (Atomics.load(ctl, CTL.LIMIT_SEQ) !== limitSeq) applyLimits();

@@ -62,7 +62,7 @@ import {
 } from './shard-plan.js';
 import type { ShardMessage, ShardWorkerData } from './firefly-shard-worker.js';
 import { wallNow, errorText, shareOf, stepLimitsOf, writeStepLimits } from './shard-plan.js';
-import { sameStepLimits } from './shard-plan.js';
+import { isLimited, sameStepLimits } from './shard-plan.js';
 
 /** Options of {@link ShardedFireflies}. */
 export interface ShardedFirefliesOptions extends FireflyExperimentOptions {
@@ -337,7 +337,7 @@ export class ShardedFireflies implements FireflyRunTarget {
         if (sameStepLimits(limits, this.#stepLimits)) return;
         // [SLIM-3] a limit set or cleared: pace on from where the run stands
         this.#stepLimits = limits;
-        this.#limitedSpans.setLimited(Object.keys(limits).length > 0);
+        this.#limitedSpans.setLimited(isLimited(limits));
         if (Atomics.load(this.#ctl, CTL.GO) !== 0) this.#repace();
       };
       mirror();

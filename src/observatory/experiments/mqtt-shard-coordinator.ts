@@ -35,7 +35,7 @@ import { LimitedSpans } from '../metrics/pace-meter.js';
 import type { FireflyExperimentOptions } from './firefly-experiment.js';
 import type { FireflyRunTarget, FireflyStats, OrderSampleHandler } from './firefly-run-target.js';
 import { checkSpeed, planBands, resolveShardedRun, stepLimitsOf } from './shard-plan.js';
-import { sameStepLimits, type StepLimits } from './shard-plan.js';
+import { isLimited, sameStepLimits, type StepLimits } from './shard-plan.js';
 import {
   decodeDone,
   decodeTelemetry,
@@ -276,7 +276,7 @@ export class MqttShardCoordinator implements FireflyRunTarget {
         if (sameStepLimits(limits, this.#stepLimits)) return;
         // [SLIM-3] a limit set or cleared: pace on from where the run stands
         this.#stepLimits = limits;
-        this.#limitedSpans.setLimited(Object.keys(limits).length > 0);
+        this.#limitedSpans.setLimited(isLimited(limits));
         this.#repace();
       };
       send();

@@ -325,6 +325,11 @@ export function stepLimitsOf(constraints: Iterable<Constraint>): StepLimits {
   return out;
 }
 
+/** Whether `limits` limits anything (a concurrency or a rate). */
+export function isLimited(limits: StepLimits): boolean {
+  return limits.concurrency !== undefined || limits.perSec !== undefined;
+}
+
 /** Whether two step limits are the same (a change re-anchors a real-clock run's pace). */
 export function sameStepLimits(a: StepLimits, b: StepLimits): boolean {
   return a.concurrency === b.concurrency && a.perSec === b.perSec && a.burst === b.burst;
