@@ -198,6 +198,11 @@ describe('sharded fireflies on worker threads', () => {
       traceRounds: 100_000,
     });
     expect(new ShardedFireflies({ width: 4, height: 4, workers: 2 }).roundBreakdown()).toBeNull();
+    for (const traceRounds of [-1, 1.5, Number.NaN]) {
+      expect(() => new ShardedFireflies({ width: 4, height: 4, workers: 2, traceRounds })).toThrow(
+        /traceRounds.*must be an integer >= 0/,
+      );
+    }
     await exp.start();
     await exp.runUntil(2_000);
     const b = exp.roundBreakdown(1_000)!;

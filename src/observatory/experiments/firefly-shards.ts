@@ -239,6 +239,10 @@ export class ShardedFireflies implements FireflyRunTarget {
         'must be an integer > 0',
       );
     }
+    const trace = options.traceRounds ?? 0;
+    if (!Number.isInteger(trace) || trace < 0) {
+      throw new InvalidArgumentError('traceRounds', trace, 'must be an integer >= 0');
+    }
     const bands = planBands(this.width, this.height, options.workers);
     this.workers = bands.length;
     const b = allocateShardBuffers(basics.topology, bands, this.periodMs);
