@@ -31,11 +31,14 @@
  * - Keeps [CLK-2]: a timer lands in the first tick at or after its deadline, so it never fires early;
  *   timers in one tick fire in the order they were (last) armed.
  * - Keeps [CLK-3]: cancel makes the timer's entry stale; it never fires. Cancelling twice is a no-op.
+ * - [TQ-2] A popped bucket's first chunk of timers is read once before it fires (src/runtime/prefetch.ts);
+ *   it changes nothing.
  * - [TQ-1] Buckets are pooled: a done bucket (and a spread coarse bucket once every near bucket
  *   spread from it is done) is reused for a later tick of its level, so a steady run makes no
  *   new buckets; no timer still names a bucket when it is reused.
  */
 import type { TimerHandle } from './clock.js';
+import { prefetchSink } from './prefetch.js';
 
 /** A timer's next generation; generations wrap within the small-integer range. */
 function nextGen(timer: Timer): number {
@@ -232,7 +235,17 @@ export class TimerQueue {
    */
   popBucket(): TimerBucket {
     this.peekTick();
-    return this.#near.pop();
+    const bucket = this.#near.pop();
+    // [TQ-2] read the first chunk's timers back to back: their cache misses overlap here,
+    // where firing would meet them one at a time
+    const chunk = bucket.chunks[0];
+    if (chunk !== undefined) {
+      let sum = 0;
+      for (let i = 0, end = Math.min(bucket.length, CHUNK); i < end; i += 2)
+        sum += (chunk[i] as Timer).gen;
+      prefetchSink.value = sum;
+    }
+    return bucket;
   }
 
   /**

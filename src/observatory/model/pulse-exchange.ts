@@ -16,8 +16,13 @@
  *   before any timer of t + 1; local and remote neighbours alike.
  * - [PUL-2] Delivery follows the inbox's rules: a muted (refractory) inbox discards and counts
  *   the pulse (DCH-8), a full one drops it and the exchange counts it in `droppedPulses`.
+ * - [PUL-3] A batch is delivered in two passes: one reads every target's inbox, then one
+ *   sends. With a million agents each inbox is a cache miss; read back to back they overlap
+ *   (measured x1.1-1.2 at 1M), sent one by one each would wait for its own. The first pass
+ *   changes nothing.
  */
 import type { DirectChannel } from '../../messaging/index.js';
+import { prefetchSink } from '../../runtime/prefetch.js';
 import type { FireflyTelemetry } from './firefly-telemetry.js';
 
 /** Where a firefly's flash goes: `emit` is called once per flash, with the flasher's id. */
@@ -119,6 +124,16 @@ export class PulseExchange implements PulseSink {
     const from = this.#from;
     const to = this.#to;
     const telemetry = this.#telemetry;
+    // First read each local target's inbox once: independent loads whose cache misses the
+    // processor overlaps, where the delivering loop below would meet them one at a time [PUL-3]
+    let touched = 0;
+    for (let i = 0; i < len; i++) {
+      for (let j = batch[i] * 8, end = j + 8; j < end; j++) {
+        const target = nb[j];
+        if (target >= from && target < to) touched += inboxes[target]!.size;
+      }
+    }
+    prefetchSink.value = touched;
     for (let i = 0; i < len; i++) {
       const sender = batch[i];
       for (let j = sender * 8, end = j + 8; j < end; j++) {
