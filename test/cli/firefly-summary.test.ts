@@ -41,6 +41,23 @@ const rLine = (text: string): string | undefined =>
   text.split('\n').find((l) => l.startsWith('  R final'));
 
 describe('formatFireflySummary', () => {
+  it('says what stopped a run early: the quit key, Ctrl+C, another signal; nothing for a full run', () => {
+    const head = (over: Partial<FireflyRunSummary>): string =>
+      formatFireflySummary(summary(over)).split('\n')[0];
+    expect(head({})).toBe('cascade fireflies: 2500 agents (50x50), virtual clock, seed 1');
+    expect(head({ cancelled: true, stoppedBy: 'quit key' })).toMatch(
+      / \(stopped by q or Ctrl\+C\)$/,
+    );
+    expect(head({ cancelled: true, stoppedBy: 'SIGINT' })).toMatch(
+      / \(stopped by SIGINT \(Ctrl\+C\)\)$/,
+    );
+    expect(head({ cancelled: true, stoppedBy: 'SIGTERM' })).toMatch(/ \(stopped by SIGTERM\)$/);
+    expect(head({ cancelled: true, stoppedBy: 'abort' })).toMatch(
+      / \(stopped by a stop request\)$/,
+    );
+    expect(head({ cancelled: true })).toMatch(/ \(stopped by a stop request\)$/);
+  });
+
   it('R levels reached: "reached 0.5 at 47 s, ..."', () => {
     expect(rLine(formatFireflySummary(summary()))).toBe(
       '  R final 0.998; reached 0.5 at 47 s, 0.8 at 106 s, 0.9 at 121 s',

@@ -103,7 +103,7 @@ describe('cascade fireflies', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
-    expect(out).toMatch(/stopped by Ctrl\+C/);
+    expect(out).toMatch(/stopped by SIGINT \(Ctrl\+C\)/);
     expect(readFileSync(log, 'utf8')).toMatch(/event_loop_lag_ms/);
   });
 });

@@ -11,7 +11,7 @@ const sink = (): Writable => new Writable({ write: (_c, _e, cb) => cb() });
 describe('runFireflies', () => {
   it('on the virtual clock without a duration, advances until aborted [FRUN-2]', async () => {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 300);
+    setTimeout(() => ac.abort('SIGTERM'), 300);
     const s = await runFireflies({
       width: 10,
       height: 10,
@@ -22,6 +22,7 @@ describe('runFireflies', () => {
       signal: ac.signal,
     });
     expect(s.cancelled).toBe(true);
+    expect(s.stoppedBy).toBe('SIGTERM'); // the abort's reason, when it is a string
     expect(s.simTimeMs).toBeGreaterThan(10_000);
     expect(s.flashes).toBeGreaterThan(100);
     expect(s.failedAgents).toBe(0);

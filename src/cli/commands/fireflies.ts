@@ -163,6 +163,21 @@ export function parseFirefliesFlags(
   };
 }
 
+/** What stopped a run early, in the words of the summary's first line. */
+function stopCause(stoppedBy: string | undefined): string {
+  switch (stoppedBy) {
+    case 'quit key':
+      return 'q or Ctrl+C';
+    case 'SIGINT':
+      return 'SIGINT (Ctrl+C)';
+    case 'abort':
+    case undefined:
+      return 'a stop request';
+    default:
+      return stoppedBy;
+  }
+}
+
 /**
  * The plain-text summary printed at the end of a run, headed by the command that ran it
  * (`cascade fireflies`, `cascade diag headless`, `cascade profile`).
@@ -176,7 +191,7 @@ export function formatFireflySummary(s: FireflyRunSummary, command = 'cascade fi
         : s.workers > 1
           ? `, ${s.workers} workers`
           : '') +
-      `${s.cancelled ? ' (stopped by Ctrl+C)' : ''}`,
+      (s.cancelled ? ` (stopped by ${stopCause(s.stoppedBy)})` : ''),
     `  simulated ${(s.simTimeMs / 1000).toFixed(1)} s in ${(s.wallMs / 1000).toFixed(1)} s wall ` +
       `(${s.simSecondsPerWallSecond.toFixed(2)} sim s per wall s)`,
     `  flashes ${s.flashes}, ${s.flashesPerSec.toFixed(1)}/s (nominal N/T ${s.expectedFlashesPerSec.toFixed(1)}/s)`,
@@ -443,7 +458,7 @@ export async function executeFireflies(
     ...(control !== undefined ? [control.observer] : []),
   ];
   const ac = new AbortController();
-  const stop = (): void => ac.abort();
+  const stop = (signal: NodeJS.Signals): void => ac.abort(signal);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   let summary: FireflyRunSummary;

@@ -93,6 +93,13 @@ export interface FireflyRunSummary extends FireflySessionSummary {
   eventLoopLagMaxMs: number;
   view: LiveSummary | null;
   cancelled: boolean;
+  /**
+   * What stopped the run before its end, when something did: `'quit key'` (q, or Ctrl+C in the
+   * live view, which reads keys raw), or the reason the signal was aborted with when that is a
+   * string (the CLI aborts with the name of the signal it caught: `'SIGINT'`, `'SIGTERM'`),
+   * else `'abort'`.
+   */
+  stoppedBy?: string;
   /** Shard processes through a broker (`processShards`); absent for a run in this process. */
   shardProcesses?: number;
 }
@@ -314,6 +321,13 @@ async function run(
     eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
     cancelled: options.signal.aborted || quit,
+    ...((options.signal.aborted || quit) && {
+      stoppedBy: quit
+        ? 'quit key'
+        : typeof options.signal.reason === 'string'
+          ? options.signal.reason
+          : 'abort',
+    }),
     ...(options.processShards !== undefined && { shardProcesses: options.processShards.count }),
   };
 }
