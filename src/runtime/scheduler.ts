@@ -287,8 +287,10 @@ export class Scheduler {
   }
 
   /**
-   * Fire every pending timer now, in deadline order, without moving the clock: used at
-   * shutdown so that every sleeper wakes, sees it should stop, and ends. Returns how many fired.
+   * Fire every pending timer now, without moving the clock: used at shutdown so that every
+   * sleeper wakes, sees it should stop, and ends. Timers fire by tick, except that those
+   * armed further ahead than the queue's near ticks fire span by span (64 ticks), each span in
+   * the order its timers were armed [TQ-3]. Returns how many fired.
    */
   fireAllNow(): number {
     const before = this.stats.fired;
@@ -296,7 +298,7 @@ export class Scheduler {
     // Only the timers pending now: a callback that arms a new timer does not make this loop
     // forever (the new one stays queued).
     const buckets: TimerBucket[] = this.#current === null ? [] : [this.#current];
-    while (queue.peekTick() !== Infinity) buckets.push(queue.popBucket());
+    for (const bucket of queue.popAll()) buckets.push(bucket);
     for (const bucket of buckets) {
       this.#current = bucket;
       this.#fire(Infinity);

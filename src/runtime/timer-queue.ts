@@ -31,8 +31,10 @@
  * - Keeps [CLK-2]: a timer lands in the first tick at or after its deadline, so it never fires early;
  *   timers in one tick fire in the order they were (last) armed.
  * - Keeps [CLK-3]: cancel makes the timer's entry stale; it never fires. Cancelling twice is a no-op.
- * - [TQ-2] A popped bucket's first chunk of timers is read once before it fires (src/runtime/prefetch.ts);
- *   it changes nothing.
+ * - [TQ-2] Each chunk of a bucket's timers is read once before its first entry fires
+ *   (src/runtime/prefetch.ts); it changes nothing.
+ * - [TQ-3] {@link TimerQueue.popAll} takes every bucket at once, coarse spans unspread: a span's
+ *   timers then fire in arm order, the near ones by tick.
  * - [TQ-1] Buckets are pooled: a done bucket (and a spread coarse bucket once every near bucket
  *   spread from it is done) is reused for a later tick of its level, so a steady run makes no
  *   new buckets; no timer still names a bucket when it is reused.
@@ -79,10 +81,13 @@ export class TimerBucket {
   origin: TimerBucket | null = null;
   /** A spread coarse bucket: near buckets spread from it that are not done yet. */
   spreadLeft = 0;
+  /** Slots an entry takes: 2 in a near bucket, 3 (with the tick) in a coarse one. */
+  readonly stride: 2 | 3;
   readonly #queue: TimerQueue;
-  constructor(tick: number, queue: TimerQueue) {
+  constructor(tick: number, queue: TimerQueue, stride: 2 | 3 = 2) {
     this.tick = tick;
     this.#queue = queue;
+    this.stride = stride;
   }
   get queue(): TimerQueue {
     return this.#queue;
@@ -171,9 +176,9 @@ export class Timer implements TimerHandle {
 export class TimerQueue {
   readonly tickMs: number;
   /** A bucket per tick before `#spreadEnd`. */
-  readonly #near = new Level(this);
+  readonly #near = new Level(this, 2);
   /** A bucket per span of later ticks, keyed by the span's first tick. */
-  readonly #coarse = new Level(this);
+  readonly #coarse = new Level(this, 3);
   /** Ticks before this are near; it only grows (one span at a time). */
   #spreadEnd = -Infinity;
   #size = 0;
@@ -235,26 +240,18 @@ export class TimerQueue {
    */
   popBucket(): TimerBucket {
     this.peekTick();
-    const bucket = this.#near.pop();
-    // [TQ-2] read the first chunk's timers back to back: their cache misses overlap here,
-    // where firing would meet them one at a time
-    const chunk = bucket.chunks[0];
-    if (chunk !== undefined) {
-      let sum = 0;
-      for (let i = 0, end = Math.min(bucket.length, CHUNK); i < end; i += 2)
-        sum += (chunk[i] as Timer).gen;
-      prefetchSink.value = sum;
-    }
-    return bucket;
+    return this.#near.pop();
   }
 
   /**
-   * The next live timer of a popped `bucket`, disarmed (so its callback may re-arm it), or
-   * null when the bucket is done. Stale entries are skipped.
+   * The next live timer of a popped `bucket` (near, or coarse from {@link popAll}), disarmed
+   * (so its callback may re-arm it), or null when the bucket is done. Stale entries are
+   * skipped.
    */
   takeNext(bucket: TimerBucket): Timer | null {
     const chunks = bucket.chunks;
     const end = bucket.length;
+    const stride = bucket.stride;
     let i = bucket.next;
     const origin = bucket.origin;
     while (i < end) {
@@ -262,14 +259,15 @@ export class TimerQueue {
       const chunk = chunks[c];
       const base = c * CHUNK;
       const stop = Math.min(end, base + CHUNK);
-      for (; i < stop; i += 2) {
+      if (i === base) readAhead(chunk, stop - base, stride); // [TQ-2]
+      for (; i < stop; i += stride) {
         const at = i - base;
         const timer = chunk[at] as Timer;
         const gen = chunk[at + 1] as number;
         chunk[at] = undefined; // the pool must not keep timers alive
         const b = timer.bucket;
         if ((b === bucket || (b === origin && b !== null)) && timer.gen === gen) {
-          bucket.next = i + 2;
+          bucket.next = i + stride;
           timer.bucket = null;
           this.#size--;
           return timer;
@@ -279,9 +277,27 @@ export class TimerQueue {
     bucket.next = i;
     // done: nothing links into it any more (its live timers fired), nor into the coarse bucket
     // it was spread from once the last of those is done: both go back to their pools
+    if (stride === 3) {
+      this.#coarse.release(bucket);
+      return null;
+    }
     if (origin !== null && --origin.spreadLeft === 0) this.#coarse.release(origin);
     this.#near.release(bucket);
     return null;
+  }
+
+  /**
+   * Remove every bucket from the queue: the near ones by tick, then the coarse spans by their
+   * first tick, not spread [TQ-3]. Fire each with {@link takeNext}; timers armed from now on
+   * go to new buckets and stay queued. For shutdown (Scheduler.fireAllNow): a coarse span
+   * fires in the order its timers were armed, not by tick, and spreading a million timers
+   * first would cost a copy of each and, at once, chunks for all of them.
+   */
+  popAll(): TimerBucket[] {
+    const all: TimerBucket[] = [];
+    while (!this.#near.empty) all.push(this.#near.pop());
+    while (!this.#coarse.empty) all.push(this.#coarse.pop());
+    return all;
   }
 
   /** Disarm `timer` (it will not fire). */
@@ -358,13 +374,15 @@ export class TimerQueue {
  */
 class Level {
   readonly #queue: TimerQueue;
+  readonly #stride: 2 | 3;
   readonly #heap: number[] = [];
   readonly #buckets = new Map<number, TimerBucket>();
   readonly #wheel: (TimerBucket | undefined)[] = new Array<TimerBucket | undefined>(WHEEL);
   readonly #free: TimerBucket[] = [];
 
-  constructor(queue: TimerQueue) {
+  constructor(queue: TimerQueue, stride: 2 | 3) {
     this.#queue = queue;
+    this.#stride = stride;
   }
 
   get empty(): boolean {
@@ -384,7 +402,7 @@ class Level {
       b = this.#buckets.get(key);
       if (b === undefined) {
         b = this.#free.pop();
-        if (b === undefined) b = new TimerBucket(key, this.#queue);
+        if (b === undefined) b = new TimerBucket(key, this.#queue, this.#stride);
         else b.tick = key;
         this.#buckets.set(key, b);
         heapPush(this.#heap, key);
@@ -414,6 +432,16 @@ class Level {
     b.spreadLeft = 0;
     this.#free.push(b);
   }
+}
+
+/**
+ * Read the timers of a chunk's first `slots` back to back, so that their cache misses overlap
+ * here, where firing would meet them one at a time [TQ-2].
+ */
+function readAhead(chunk: Entries, slots: number, stride: number): void {
+  let sum = 0;
+  for (let i = 0; i < slots; i += stride) sum += (chunk[i] as Timer).gen;
+  prefetchSink.value = sum;
 }
 
 function heapPush(h: number[], tick: number): void {

@@ -154,6 +154,21 @@ describe('FireflyExperiment on the runtime path', () => {
     expect(exp.scheduler.pending).toBe(0);
   });
 
+  it('halt ends no agent and nothing fires or flashes after it [FLY-11]', async () => {
+    const exp = new FireflyExperiment({ width: 10, height: 10, clock: 'virtual', seed: 1 });
+    await exp.start();
+    await exp.runUntil(3_000);
+    const flashes = exp.stats().flashes;
+    const pending = exp.scheduler.pending;
+    expect(pending).toBe(100); // every agent parked on its timer
+    await exp.halt();
+    expect(exp.scheduler.pending).toBe(pending); // still parked: not woken, not ended
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await exp.stop(); // and stop has nothing left to do: it wakes no agent either
+    expect(exp.stats().flashes).toBe(flashes);
+    expect(exp.scheduler.pending).toBe(pending);
+  });
+
   it('rejects bad options before anything starts, naming them', () => {
     expect(() => new FireflyExperiment({ width: 0, height: 5 })).toThrow(InvalidArgumentError);
     expect(() => new FireflyExperiment({ width: 5, height: 5, limit: 0 })).toThrow(/limit/);

@@ -97,6 +97,50 @@ describe('TimerQueue', () => {
     );
   });
 
+  it('popAll fires every armed timer once, span by span, and leaves timers armed meanwhile queued [TQ-3]', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const q = new TimerQueue(1);
+        const timers = Array.from({ length: TIMERS }, () => new Timer(() => {}));
+        const ids = new Map(timers.map((t, i) => [t, i]));
+        const armed = new Map<number, number>(); // timer id -> tick
+        for (const o of ops) {
+          if (o.kind === 'arm') {
+            q.arm(timers[o.timer], o.tick);
+            armed.set(o.timer, o.tick);
+          } else if (o.kind === 'cancel') {
+            timers[o.timer].cancel();
+            armed.delete(o.timer);
+          } else {
+            const got = fireNext(q, ids);
+            if (got !== null) for (const id of got[1]) armed.delete(id);
+          }
+        }
+        const late = new Timer(() => {});
+        const fired: number[] = [];
+        for (const bucket of q.popAll()) {
+          for (let t = q.takeNext(bucket); t !== null; t = q.takeNext(bucket)) {
+            fired.push(ids.get(t)!);
+            q.arm(late, 0); // armed while firing: a new bucket, left queued
+          }
+        }
+        const finite = [...armed].filter(([, tick]) => tick !== Infinity);
+        expect([...fired].sort((a, b) => a - b)).toEqual(
+          finite.map(([id]) => id).sort((a, b) => a - b),
+        );
+        // by span: never a timer of an earlier span after one of a later span
+        const spans = fired.map((id) => Math.floor(armed.get(id)! / SPAN));
+        for (let i = 1; i < spans.length; i++)
+          expect(spans[i]).toBeGreaterThanOrEqual(spans[i - 1]);
+        const never = armed.size - finite.length;
+        expect(q.size).toBe(never + (fired.length > 0 ? 1 : 0));
+        // the queue goes on as before: the late timer fires at its tick
+        if (fired.length > 0) expect(fireNext(q, new Map([[late, 99]]))).toEqual([0, [99]]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('a timer re-armed while its bucket fires goes to a new bucket for the same tick, after it', () => {
     const q = new TimerQueue(1);
     const order: string[] = [];

@@ -311,7 +311,7 @@ async function main(data: ShardWorkerData): Promise<void> {
   async function finish(): Promise<void> {
     clearInterval(limitWatch);
     writeCounters();
-    await exp.stop();
+    await exp.halt(); // the thread ends: its agents go with its heap [FLY-11]
     constraints?.close();
     writeCounters();
     if (bus !== undefined) await bus.disconnect();

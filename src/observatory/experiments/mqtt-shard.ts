@@ -402,14 +402,14 @@ export async function runMqttShard(o: MqttShardOptions): Promise<MqttShardResult
     if (mqtt.online) {
       await status({ state: 'failed', session, nonce, error: errorText(error) }).catch(() => {});
     }
-    await stepper.exp.stop();
+    await stepper.exp.halt(); // the band is done with: its agents go with it [FLY-11]
     constraints?.close();
     await mqtt.disconnect();
     throw error;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
   }
-  await stepper.exp.stop();
+  await stepper.exp.halt(); // [FLY-11]
   constraints?.close();
   // (offline, a QoS 1 publish would wait for the broker's ack forever)
   if (!lost && !brokerLost && refused === null && mqtt.online) {
