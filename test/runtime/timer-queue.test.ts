@@ -35,6 +35,12 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('fire' as const) }) },
 );
 
+/** A queue of tick 1 ms and its TIMERS timers, with each timer's id. */
+function fixture(): { q: TimerQueue; timers: Timer[]; ids: Map<Timer, number> } {
+  const timers = Array.from({ length: TIMERS }, () => new Timer(() => {}));
+  return { q: new TimerQueue(1), timers, ids: new Map(timers.map((t, i) => [t, i])) };
+}
+
 /** Pop buckets until one fires something; returns [tick, timer ids in firing order]. */
 function fireNext(q: TimerQueue, ids: Map<Timer, number>): [number, number[]] | null {
   while (q.peekTick() !== Infinity) {
@@ -50,9 +56,7 @@ describe('TimerQueue', () => {
   it('fires like the model: each armed timer once, by tick then arm order, stale entries never', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const q = new TimerQueue(1);
-        const timers = Array.from({ length: TIMERS }, () => new Timer(() => {}));
-        const ids = new Map(timers.map((t, i) => [t, i]));
+        const { q, timers, ids } = fixture();
         // model: timer id -> [tick, arm sequence]
         const armed = new Map<number, [number, number]>();
         let seq = 0;
@@ -100,9 +104,7 @@ describe('TimerQueue', () => {
   it('popAll fires every armed timer once, span by span, and leaves timers armed meanwhile queued [TQ-3]', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const q = new TimerQueue(1);
-        const timers = Array.from({ length: TIMERS }, () => new Timer(() => {}));
-        const ids = new Map(timers.map((t, i) => [t, i]));
+        const { q, timers, ids } = fixture();
         const armed = new Map<number, number>(); // timer id -> tick
         for (const o of ops) {
           if (o.kind === 'arm') {
