@@ -297,8 +297,8 @@ export class Scheduler {
     const queue = this.clock.queue;
     // Only the timers pending now: a callback that arms a new timer does not make this loop
     // forever (the new one stays queued).
-    const buckets: TimerBucket[] = this.#current === null ? [] : [this.#current];
-    for (const bucket of queue.popAll()) buckets.push(bucket);
+    const buckets = queue.popAll();
+    if (this.#current !== null) buckets.unshift(this.#current);
     for (const bucket of buckets) {
       this.#current = bucket;
       this.#fire(Infinity);

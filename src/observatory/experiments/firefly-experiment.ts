@@ -496,26 +496,25 @@ export class FireflyExperiment implements FireflyRunTarget {
    * million agents one by one so that each ends its run costs most of a second and tells a
    * dying thread nothing. After `halt`, {@link stop} does nothing more.
    */
-  async halt(): Promise<void> {
-    this.#stopping ??= (async () => {
-      this.#world.stopped = true;
-      await this.scheduler.stop();
-      if (this.#ownsBus) await this.bus.disconnect();
-    })();
+  halt(): Promise<void> {
+    this.#stopping ??= this.#stop(false);
     return this.#stopping;
   }
 
-  async #stop(): Promise<void> {
+  /** Stop time; with `endAgents`, wake every agent so that it ends its run [FLY-7]. */
+  async #stop(endAgents = true): Promise<void> {
     this.#world.stopped = true;
     await this.scheduler.stop();
-    // Wake every sleeper and waiter: each sees `stopped` and ends its run.
-    this.scheduler.fireAllNow();
-    if (this.#live > 0) {
-      await new Promise<void>((resolve) => {
-        this.#onAllEnded = resolve;
-      });
+    if (endAgents) {
+      // Wake every sleeper and waiter: each sees `stopped` and ends its run.
+      this.scheduler.fireAllNow();
+      if (this.#live > 0) {
+        await new Promise<void>((resolve) => {
+          this.#onAllEnded = resolve;
+        });
+      }
+      for (const inbox of this.#inboxes) inbox?.close(); // none before start()
     }
-    for (const inbox of this.#inboxes) inbox?.close(); // none before start()
     if (this.#ownsBus) await this.bus.disconnect();
   }
 

@@ -310,6 +310,13 @@ async function run(
     await metrics?.close();
   }
   const wallMs = performance.now() - wall0;
+  const stoppedBy = quit
+    ? 'quit key'
+    : !options.signal.aborted
+      ? undefined
+      : typeof options.signal.reason === 'string'
+        ? options.signal.reason
+        : 'abort';
   const figures = session.summary();
   const simSec = figures.simTimeMs / 1000;
   return {
@@ -320,14 +327,8 @@ async function run(
     eventLoopLagP99Ms: view?.eventLoopLagP99Ms ?? (lags.count === 0 ? 0 : lags.percentile(99)),
     eventLoopLagMaxMs: view?.eventLoopLagMaxMs ?? (lags.count === 0 ? 0 : lags.max),
     view,
-    cancelled: options.signal.aborted || quit,
-    ...((options.signal.aborted || quit) && {
-      stoppedBy: quit
-        ? 'quit key'
-        : typeof options.signal.reason === 'string'
-          ? options.signal.reason
-          : 'abort',
-    }),
+    cancelled: stoppedBy !== undefined,
+    ...(stoppedBy !== undefined && { stoppedBy }),
     ...(options.processShards !== undefined && { shardProcesses: options.processShards.count }),
   };
 }
